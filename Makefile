@@ -1,0 +1,59 @@
+# govbot — `make run` sets up everything and serves; `make test` runs the suite.
+SHELL := /bin/bash
+# First interpreter that really is Python 3.10 (a pyenv shim may exist without a 3.10 behind it).
+PY ?= $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -V -r) $$(command -v python3.10); do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+HOST ?= 127.0.0.1
+PORT ?= 8080
+PYTEST_ARGS ?=
+
+.PHONY: venv install train seed run test test-fast bench-kb bench-chat nlu-report clean
+
+venv: $(BIN)/python
+$(BIN)/python:
+	@test -n "$(PY)" || { echo "未找到 Python 3.10 / Python 3.10 not found (python3.10 or ~/.pyenv/versions/3.10.*)"; exit 1; }
+	@echo "==> 创建虚拟环境 / creating $(VENV) with $(PY)"
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip<26" 
+
+install: $(STAMP)
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@echo "==> 安装依赖 / installing pinned dependencies"
+	$(BIN)/pip install --progress-bar on -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
+	$(BIN)/pip check
+	@touch $@
+
+train: install
+	$(BIN)/govbot train
+
+seed: install
+	$(BIN)/govbot db upgrade
+	$(BIN)/govbot kb seed
+
+run: install train seed
+	$(BIN)/govbot serve --host $(HOST) --port $(PORT)
+
+test: install train
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow and not browser" $(PYTEST_ARGS)
+
+bench-kb: install
+	$(BIN)/python -m bench.bench_kb
+
+bench-chat: install train
+	$(BIN)/python -m bench.bench_chat
+
+nlu-report: install
+	$(BIN)/govbot train --nlu-report
+
+clean:
+	rm -rf $(VENV) models var build

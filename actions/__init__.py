@@ -1,0 +1,1 @@
+"""govbot actions package."""

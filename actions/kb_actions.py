@@ -1,0 +1,140 @@
+"""Knowledge-base actions: answer, clarify, decline, follow-up fields and choosing a candidate."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import render, runtime
+from actions.text import parse_option
+from actions.tickets import correct_ticket, has_correction
+
+_LOGGER = logging.getLogger(__name__)
+
+ORDINAL_RE = re.compile(r"(第|选)?\s*([0-9]|[一二两三四五六七八九])\s*(个|条|项|号)?")
+
+
+def _send(dispatcher: CollectingDispatcher, messages: List[Dict[str, Any]]) -> None:
+    for message in messages:
+        dispatcher.utter_message(**render.as_dispatch(message))
+
+
+def _channel(tracker: Tracker) -> str:
+    return str((tracker.get_latest_input_channel() or "")) or "unknown"
+
+
+def _has_service_entity(tracker: Tracker) -> bool:
+    return any(e.get("entity") in ("service", "department")
+               for e in tracker.latest_message.get("entities", []))
+
+
+def respond_with_entry(dispatcher: CollectingDispatcher, entry: Dict[str, Any],
+                       fields: Optional[List[str]] = None) -> List[EventType]:
+    """Send an entry's answer (or some of its guide fields) and remember it as context."""
+    message = render.field_message(entry, fields) if fields else render.answer_message(entry)
+    _send(dispatcher, [message])
+    return [SlotSet("current_entry", entry["id"]), SlotSet("candidates", None),
+            SlotSet("pending_field", None), SlotSet("last_answer", [message])]
+
+
+def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
+                       fields: Optional[List[str]] = None) -> List[EventType]:
+    """Search the KB for ``text`` and answer, clarify or decline honestly."""
+    svc = runtime.services()
+    result = svc.kb.search(text, top=5)
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    if result.decision == "answer":
+        entry = svc.kb.get_entry(result.candidates[0].id, include_unpublished=False)
+        if entry is not None:
+            return respond_with_entry(dispatcher, entry, fields)
+    if result.decision == "clarify" and intent != "out_of_scope":
+        message = render.candidates_message(result)
+        _send(dispatcher, [message])
+        return [SlotSet("candidates", [c.id for c in result.candidates]),
+                SlotSet("pending_field", ",".join(fields) if fields else None),
+                SlotSet("last_answer", [message])]
+    if intent == "out_of_scope":
+        message = render.out_of_scope_message(svc.hotline)
+    else:
+        svc.records.log_unanswered(text, _channel(tracker), tracker.sender_id, result)
+        message = render.none_message(svc.hotline)
+    _send(dispatcher, [message])
+    return [SlotSet("candidates", None), SlotSet("last_answer", [message])]
+
+
+class ActionAnswerService(Action):
+    """Answer a service question from the knowledge base."""
+
+    def name(self) -> Text:
+        return "action_answer_service"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        if text.startswith("/"):
+            dispatcher.utter_message(response="utter_default")
+            return []
+        if tracker.get_slot("ticket_pending") and has_correction(text):
+            # "电话改成…" at the read-back is a correction, not a new question.
+            return correct_ticket(dispatcher, tracker)
+        if tracker.get_slot("candidates") and ORDINAL_RE.fullmatch(text.strip(" 。.")):
+            # "2" or "第二个" right after a clarify is a choice, whatever NLU thought.
+            return ActionChooseOption().run(dispatcher, tracker, domain)
+        return search_and_respond(dispatcher, tracker, text)
+
+
+class ActionAnswerField(Action):
+    """Answer "要带什么材料/要多久/在哪办/收费吗" from the current entry's guide fields."""
+
+    def name(self) -> Text:
+        return "action_answer_field"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name", "")
+        fields = list(render.FIELDS_BY_INTENT.get(intent, ()))
+        text = tracker.latest_message.get("text") or ""
+        current = tracker.get_slot("current_entry")
+        svc = runtime.services()
+        if current and not _has_service_entity(tracker):
+            entry = svc.kb.get_entry(current, include_unpublished=False)
+            if entry is not None:
+                return respond_with_entry(dispatcher, entry, fields)
+        if _has_service_entity(tracker) or not current:
+            return search_and_respond(dispatcher, tracker, text, fields)
+        dispatcher.utter_message(text="请先告诉我您想办理的是哪项业务，例如“补办社保卡”。")
+        return []
+
+
+class ActionChooseOption(Action):
+    """Pick one of the numbered candidates offered by the last clarify."""
+
+    def name(self) -> Text:
+        return "action_choose_option"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        candidates = tracker.get_slot("candidates") or []
+        if not candidates:
+            dispatcher.utter_message(text="现在没有可选的项目。请直接说出您想咨询的事情。")
+            return []
+        svc = runtime.services()
+        entries = [svc.kb.get_entry(c, include_unpublished=False) for c in candidates]
+        titles = [e["question"] if e else "" for e in entries]
+        option = next((e.get("value") for e in tracker.latest_message.get("entities", [])
+                       if e.get("entity") == "option"), None)
+        index = parse_option(str(option) if option is not None else
+                             (tracker.latest_message.get("text") or ""), titles)
+        if index is None or entries[index] is None:
+            dispatcher.utter_message(
+                text=f"没听清您选的是哪一个，请说 1 到 {len(candidates)} 之间的序号。",
+                buttons=[{"title": f"{i}. {t}", "payload": f'/choose_option{{"option": "{i}"}}'}
+                         for i, t in enumerate(titles, 1) if t])
+            return []
+        pending = tracker.get_slot("pending_field")
+        fields = pending.split(",") if pending else None
+        return respond_with_entry(dispatcher, entries[index], fields)

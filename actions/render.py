@@ -1,0 +1,97 @@
+"""Build the bot's replies (text with rich ``custom`` payloads that fall back to plain text)."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, List, Mapping, Sequence
+
+from knowledge.index import SearchResult
+from knowledge.models import GUIDE_FIELDS, LIST_FIELDS
+from knowledge.schema import guide_fields
+
+_LOGGER = logging.getLogger(__name__)
+
+LABELS = dict(GUIDE_FIELDS)
+FIELDS_BY_INTENT = {
+    "ask_materials": ("materials",),
+    "ask_steps": ("steps",),
+    "ask_time_limit": ("time_limit",),
+    "ask_fees": ("fees",),
+    "ask_place_hours": ("place", "hours"),
+    "ask_online": ("online_url",),
+    "ask_conditions": ("conditions",),
+    "ask_phone": ("phone",),
+}
+HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
+
+
+def _format_field(name: str, value: Any) -> str:
+    if name in LIST_FIELDS:
+        items = [str(v) for v in value or []]
+        return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
+    return str(value or "")
+
+
+def answer_message(entry: Mapping[str, Any]) -> Dict[str, Any]:
+    """The full answer to an entry, with its service-guide card when it has one."""
+    fields = guide_fields(entry)
+    custom = {"type": "guide" if fields else "answer", "entry_id": entry["id"],
+              "title": entry["question"], "short": entry.get("short_answer") or "",
+              "fields": fields}
+    return {"text": entry["answer"], "custom": custom}
+
+
+def field_message(entry: Mapping[str, Any], names: Sequence[str]) -> Dict[str, Any]:
+    """Answer a follow-up from the entry's service-guide fields (not from a new search)."""
+    parts: List[str] = []
+    present: Dict[str, Any] = {}
+    for name in names:
+        value = entry.get(name)
+        if value:
+            present[name] = value
+            parts.append(f"{LABELS[name]}：\n{_format_field(name, value)}"
+                         if name in LIST_FIELDS else f"{LABELS[name]}：{value}")
+    title = entry["question"]
+    if not present:
+        wanted = "、".join(LABELS[n] for n in names)
+        text = (f"关于“{title}”，目前没有单独列出{wanted}的信息。"
+                f"简要说明：{entry.get('short_answer') or entry['answer'][:120]}"
+                f" 如需确认，可以说“人工”或拨打咨询电话。")
+        return {"text": text, "buttons": [HUMAN_BUTTON],
+                "custom": {"type": "field", "entry_id": entry["id"], "title": title, "fields": {}}}
+    text = f"关于“{title}”：\n" + "\n".join(parts)
+    return {"text": text, "custom": {"type": "field", "entry_id": entry["id"], "title": title,
+                                     "fields": present}}
+
+
+def candidates_message(result: SearchResult) -> Dict[str, Any]:
+    """Numbered candidates to choose from by tapping, typing "2" or saying "第二个"."""
+    items = [{"n": i, "id": c.id, "title": c.question} for i, c in enumerate(result.candidates, 1)]
+    lines = "\n".join(f"{it['n']}. {it['title']}" for it in items)
+    buttons = [{"title": f"{it['n']}. {it['title']}",
+                "payload": "/choose_option" + json.dumps({"option": str(it["n"])})} for it in items]
+    return {"text": f"您想问的是下面哪一个？请说序号或点选：\n{lines}", "buttons": buttons,
+            "custom": {"type": "candidates", "candidates": items}}
+
+
+def none_message(hotline: str) -> Dict[str, Any]:
+    """An honest "I don't know" with a way to a person."""
+    return {"text": (f"抱歉，这个问题我暂时没有准确的答案，已经记录下来请工作人员补充。"
+                     f"您可以说“人工”转人工服务，或拨打 {hotline} 热线咨询。"),
+            "buttons": [HUMAN_BUTTON], "custom": {"type": "none", "hotline": hotline}}
+
+
+def out_of_scope_message(hotline: str) -> Dict[str, Any]:
+    """A polite decline for questions outside public services."""
+    return {"text": (f"这个问题不在政务服务范围内，我回答不了。办事方面的问题欢迎随时问我，"
+                     f"也可以拨打 {hotline} 热线。")}
+
+
+def as_dispatch(message: Mapping[str, Any]) -> Dict[str, Any]:
+    """Keyword arguments for ``dispatcher.utter_message``."""
+    kwargs: Dict[str, Any] = {"text": message.get("text", "")}
+    if message.get("buttons"):
+        kwargs["buttons"] = list(message["buttons"])
+    if message.get("custom"):
+        kwargs["json_message"] = dict(message["custom"])
+    return kwargs

@@ -1,0 +1,136 @@
+"""Complaint/suggestion form: validate, read back, confirm or correct, save a ticket."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import runtime
+from actions.text import is_refusal, parse_district, parse_phone
+
+_LOGGER = logging.getLogger(__name__)
+
+NO_PHONE = "未提供"
+TICKET_SLOTS = ("complaint_content", "district", "contact_phone")
+CONFIRM_BUTTONS = [{"title": "确认提交", "payload": "/affirm"}, {"title": "修改", "payload": "/deny"}]
+
+
+def _district(text: str) -> Optional[str]:
+    gaz = runtime.gazetteer()
+    return parse_district(text, gaz.get("districts", []), gaz.get("district_aliases", {}))
+
+
+class ValidateComplaintForm(FormValidationAction):
+    """Validate the three ticket slots as they are filled."""
+
+    def name(self) -> Text:
+        return "validate_complaint_form"
+
+    def validate_complaint_content(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        if len(text) < 4:
+            dispatcher.utter_message(text="请再具体说说是什么事情，例如时间、地点和问题。")
+            return {"complaint_content": None}
+        return {"complaint_content": text[:2000]}
+
+    def validate_district(self, value: Any, dispatcher: CollectingDispatcher,
+                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        district = _district(str(value or ""))
+        if district is None:
+            dispatcher.utter_message(text="没有听清是哪个区，请说出区的名字，例如“海淀区”。")
+        return {"district": district}
+
+    def validate_contact_phone(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        text = str(value or "")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        phone = parse_phone(text)
+        if phone:
+            return {"contact_phone": phone}
+        if intent == "deny" or is_refusal(text):
+            return {"contact_phone": NO_PHONE}
+        dispatcher.utter_message(text="号码好像不完整。请说11位手机号或带区号的座机号；不方便留请说“不留”。")
+        return {"contact_phone": None}
+
+
+def read_back(dispatcher: CollectingDispatcher, content: str, district: str, phone: str) -> List[EventType]:
+    """Read the ticket back and ask for confirmation."""
+    text = (f"请您核对：诉求内容：{content}；所在区：{district}；联系电话：{phone}。"
+            f"确认提交请说“确认”，需要修改请说“修改”，也可以直接说正确的区或电话。")
+    message = {"text": text, "buttons": CONFIRM_BUTTONS,
+               "custom": {"type": "ticket_confirm", "content": content, "district": district,
+                          "phone": phone}}
+    dispatcher.utter_message(text=text, buttons=CONFIRM_BUTTONS, json_message=message["custom"])
+    return [SlotSet("ticket_pending", True), SlotSet("last_answer", [message])]
+
+
+class ActionConfirmTicket(Action):
+    """After the form: read everything back for confirmation."""
+
+    def name(self) -> Text:
+        return "action_confirm_ticket"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        content, district, phone = (tracker.get_slot(s) or "" for s in TICKET_SLOTS)
+        return read_back(dispatcher, content, district, phone or NO_PHONE)
+
+
+def has_correction(text: str) -> bool:
+    """Whether ``text`` names a new phone number or district."""
+    return bool(parse_phone(text) or _district(text))
+
+
+def correct_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Apply a correction said at confirmation time, or restart the form."""
+    text = tracker.latest_message.get("text") or ""
+    content, district, phone = (tracker.get_slot(s) or "" for s in TICKET_SLOTS)
+    new_phone, new_district = parse_phone(text), _district(text)
+    if new_phone or new_district:
+        events: List[EventType] = []
+        if new_phone:
+            phone = new_phone
+            events.append(SlotSet("contact_phone", phone))
+        if new_district:
+            district = new_district
+            events.append(SlotSet("district", district))
+        return events + read_back(dispatcher, content, district, phone)
+    dispatcher.utter_message(text="好的，我们重新登记一遍。")
+    return [SlotSet(s, None) for s in TICKET_SLOTS] + [SlotSet("ticket_pending", False),
+                                                        FollowupAction("complaint_form")]
+
+
+def submit_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Save the ticket and read its number back."""
+    svc = runtime.services()
+    content, district, phone = (tracker.get_slot(s) or "" for s in TICKET_SLOTS)
+    number = svc.records.create_ticket(content, district, phone or NO_PHONE, tracker.sender_id,
+                                       str(tracker.get_latest_input_channel() or "unknown"))
+    spaced = " ".join(number)
+    dispatcher.utter_message(
+        text=(f"已为您提交，工单号是 {number}。我再读一遍：{spaced}。"
+              f"工作人员会尽快处理并回复您。"),
+        json_message={"type": "ticket", "number": number})
+    return [SlotSet(s, None) for s in TICKET_SLOTS] + [SlotSet("ticket_pending", False)]
+
+
+class ActionHandleYesNo(Action):
+    """"是/确认" and "不/修改": confirm or correct a pending ticket, otherwise move on."""
+
+    def name(self) -> Text:
+        return "action_handle_yes_no"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if tracker.get_slot("ticket_pending"):
+            if intent == "affirm":
+                return submit_ticket(dispatcher, tracker)
+            return correct_ticket(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_anything_else")
+        return []

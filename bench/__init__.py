@@ -1,0 +1,1 @@
+"""govbot bench package."""

@@ -1,0 +1,129 @@
+"""The Rasa agent in-process: SQL tracker store, optional Redis lock store, in-process actions."""
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from typing import Any, AsyncIterator, Dict, Optional
+
+from aiohttp import web
+from sqlalchemy.engine import make_url
+
+from bot.channels.base import InboundMessage, Preferences, TurnResult, messages_from_rasa
+from bot.settings import Settings
+
+_LOGGER = logging.getLogger(__name__)
+
+PREF_CACHE_SIZE = 10_000
+
+
+def make_tracker_store(database_url: str) -> Any:
+    """Rasa's SQLTrackerStore on the same database as the knowledge base."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    url = make_url(database_url)
+    dialect = url.get_backend_name()
+    if dialect == "sqlite":
+        return SQLTrackerStore(dialect="sqlite", db=url.database)
+    return SQLTrackerStore(dialect=url.drivername, host=url.host, port=url.port,
+                           db=url.database, username=url.username, password=url.password,
+                           query=dict(url.query) or None)
+
+
+def make_lock_store(lock_store_url: str) -> Any:
+    """In-memory locks for one process; Redis locks when several instances share conversations."""
+    from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+    if not lock_store_url:
+        return InMemoryLockStore()
+    url = make_url(lock_store_url)
+    return RedisLockStore(host=url.host or "localhost", port=url.port or 6379,
+                          db=int(url.database or 0), password=url.password,
+                          key_prefix="govbot")
+
+
+class InProcessActionEndpoint:
+    """Looks like Rasa's ``EndpointConfig`` but runs rasa-sdk actions in this process."""
+
+    def __init__(self, package: str = "actions") -> None:
+        from rasa_sdk.executor import ActionExecutor
+        self.url = "inprocess://" + package
+        self.kwargs: Dict[str, Any] = {}
+        self.headers: Dict[str, str] = {}
+        self.params: Dict[str, str] = {}
+        self.token = None
+        self.cafile = None
+        self._executor = ActionExecutor()
+        self._executor.register_package(package)
+
+    async def request(self, method: str = "post", subpath: Optional[str] = None,
+                      content_type: Optional[str] = "application/json", compress: bool = False,
+                      **kwargs: Any) -> Optional[Dict[str, Any]]:
+        """Run the action named in ``json`` and return the action-server response body."""
+        from rasa.utils.endpoints import ClientResponseError
+        from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+        payload = kwargs.get("json") or {}
+        try:
+            return await self._executor.run(payload)
+        except ActionExecutionRejection as exc:
+            body = json.dumps({"action_name": exc.action_name, "error": exc.message})
+            raise ClientResponseError(400, "rejected", body) from exc
+        except ActionNotFoundException as exc:
+            raise ClientResponseError(404, "not found", json.dumps({"error": str(exc)})) from exc
+
+
+class Dialogue:
+    """One turn in, replies and preferences out."""
+
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+        self._prefs: "OrderedDict[str, Preferences]" = OrderedDict()
+
+    async def handle(self, message: InboundMessage) -> TurnResult:
+        """Run one user message through NLU, policies and actions."""
+        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+        collector = CollectingOutputChannel()
+        await self.agent.handle_message(UserMessage(
+            message.text, collector, message.sender, input_channel=message.channel,
+            metadata=message.metadata or None))
+        prefs = await self._preferences(message.sender)
+        replies = []
+        for raw in collector.messages:
+            custom = raw.get("custom") or {}
+            if custom.get("type") == "preferences":
+                prefs = Preferences(**custom["preferences"])
+                self._remember(message.sender, prefs)
+                raw = dict(raw, custom=None)
+            replies.append(raw)
+        return TurnResult(messages=messages_from_rasa(replies), preferences=prefs)
+
+    def _remember(self, sender: str, prefs: Preferences) -> None:
+        self._prefs[sender] = prefs
+        self._prefs.move_to_end(sender)
+        while len(self._prefs) > PREF_CACHE_SIZE:
+            self._prefs.popitem(last=False)
+
+    async def _preferences(self, sender: str) -> Preferences:
+        cached = self._prefs.get(sender)
+        if cached is not None:
+            return cached
+        tracker = await self.agent.tracker_store.retrieve(sender)
+        prefs = Preferences()
+        if tracker is not None:
+            prefs = Preferences(rate=tracker.get_slot("pref_rate") or "normal",
+                                volume=tracker.get_slot("pref_volume") or "normal",
+                                large_text=bool(tracker.get_slot("pref_large_text")))
+        self._remember(sender, prefs)
+        return prefs
+
+
+DIALOGUE = web.AppKey("dialogue", Dialogue)
+
+
+def load_agent(settings: Settings, model: str) -> Any:
+    """Load the trained model with our tracker store, lock store and action endpoint."""
+    from rasa.core.agent import Agent
+    from rasa.utils.endpoints import EndpointConfig
+    endpoint: Any = (EndpointConfig(url=settings.action_endpoint_url)
+                     if settings.action_endpoint_url else InProcessActionEndpoint())
+    return Agent.load(model, tracker_store=make_tracker_store(settings.database_url),
+                      lock_store=make_lock_store(settings.lock_store_url),
+                      action_endpoint=endpoint)

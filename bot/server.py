@@ -1,0 +1,112 @@
+"""The one aiohttp server: REST chat API, health, metrics, channels, voice and the web page."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy.engine import Engine
+
+from actions import runtime
+from bot import metrics
+from bot.bootstrap import open_services, prepare_database
+from bot.channels import CHANNELS
+from bot.channels.rest import chat_routes
+from bot.dialogue import DIALOGUE, Dialogue, load_agent
+from bot.errors import error_middleware
+from bot.settings import MAX_MESSAGE_BYTES, Settings
+from bot.training import model_path
+from knowledge.records import Records
+from knowledge.service import KnowledgeService
+
+_LOGGER = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", Engine)
+KB = web.AppKey("kb", KnowledgeService)
+RECORDS = web.AppKey("records", Records)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+async def db_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Migrate (and seed an empty) database; dispose the engine on shutdown."""
+    settings = app[SETTINGS]
+    engine = await asyncio.get_running_loop().run_in_executor(None, prepare_database, settings)
+    app[ENGINE] = engine
+    yield
+    engine.dispose()
+
+
+async def kb_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Build the search index and share it with in-process actions."""
+    settings = app[SETTINGS]
+    kb, records = await asyncio.get_running_loop().run_in_executor(
+        None, open_services, settings, app[ENGINE])
+    app[KB], app[RECORDS] = kb, records
+    runtime.install(runtime.Services(kb=kb, records=records, hotline=settings.hotline))
+    yield
+    runtime.uninstall()
+
+
+async def dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Load the Rasa agent in-process."""
+    settings = app[SETTINGS]
+    model = model_path(settings)
+    if not model.is_file():
+        raise FileNotFoundError(f"模型不存在，请先运行 govbot train / no model at {model}")
+    started = time.monotonic()
+    agent = await asyncio.get_running_loop().run_in_executor(None, load_agent, settings, str(model))
+    _LOGGER.info("Rasa agent loaded in %.1f s", time.monotonic() - started)
+    app[DIALOGUE] = Dialogue(agent)
+    yield
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness and readiness: database reachable, index size, agent loaded."""
+    kb = request.app[KB]
+    return web.json_response({"status": "ok", "entries_indexed": len(kb.index),
+                              "agent": DIALOGUE in request.app})
+
+
+async def index_page(request: web.Request) -> web.StreamResponse:
+    """The accessible web chat page."""
+    page = STATIC_DIR / "index.html"
+    if not page.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Assemble the application; resources open in ``cleanup_ctx`` order."""
+    app = web.Application(middlewares=[error_middleware, metrics.middleware],
+                          client_max_size=MAX_MESSAGE_BYTES * 3)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([db_ctx, kb_ctx, dialogue_ctx])
+    _add_voice(app)
+    app.add_routes(chat_routes())
+    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics.handler),
+                    web.get("/", index_page)])
+    if STATIC_DIR.is_dir():
+        app.router.add_static("/static/", STATIC_DIR, append_version=False)
+    for name, channel_cls in CHANNELS.items():
+        for route in channel_cls().routes():
+            path = f"/webhooks/{name}/" + route.path.lstrip("/")
+            app.router.add_route(route.method, path, route.handler, **route.kwargs)
+    return app
+
+
+def _add_voice(app: web.Application) -> None:
+    """TTS worker and ASR endpoints (voice/)."""
+    from voice import routes as voice_routes
+    from voice.tts import tts_ctx
+    app.cleanup_ctx.append(tts_ctx)
+    app.add_routes(voice_routes.routes())
+
+
+def run(settings: Settings, host: str, port: int) -> None:
+    """Serve until SIGINT/SIGTERM (aiohttp shuts down cleanly on both)."""
+    web.run_app(create_app(settings), host=host, port=port, access_log=None,
+                print=lambda msg: print(msg, flush=True))

@@ -1,0 +1,1 @@
+"""govbot knowledge package."""

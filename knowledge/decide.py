@@ -1,0 +1,131 @@
+"""Decision from scored candidates: answer, clarify (2-3 candidates) or none."""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+_LOGGER = logging.getLogger(__name__)
+
+DECISIONS = ("answer", "clarify", "none")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored entry; ``score`` is calibrated to 0..1 (see ``calibrate``)."""
+
+    id: str
+    score: float
+    question: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Outcome of a search; for ``answer`` ``candidates[0]`` is the answer."""
+
+    query: str
+    decision: str
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass
+class RetrievalConfig:
+    """Thresholds on calibrated scores (defaults tuned on ``bench/data/kb_dev.jsonl`` only).
+
+    Attributes:
+        answer_threshold: Minimum top score for ``answer``.
+        clarify_threshold: Minimum top score for ``clarify``; below it the result is ``none``.
+        answer_margin: Top-1 minus top-2 (first runner-up with a different question) needed
+            for ``answer``.
+        max_clarify: At most this many candidates are offered in ``clarify``.
+        clarify_window: Runners-up within this distance of the top score join a clarify list.
+        calib_slope: Slope of the logistic map from raw similarity to calibrated score.
+        calib_offset: Raw similarity that maps to 0.5.
+        rerank: Blend weight of the question-pair matcher (0 disables re-ranking).
+        coverage_exponent: ``a`` in ``qcov**a * dcov**(1-a)`` (query vs. question coverage).
+        weight_w: Weight of the word channel of questions.
+        weight_c: Weight of the character-bigram channel.
+        weight_p: Weight of the toneless-pinyin-bigram channel.
+        weight_a: Weight of the answer/keyword channel.
+        long_query_chars: Queries longer than this get clause weighting.
+        context_weight: Weight of clauses without a question cue in long queries.
+        cue_window: Characters before the first cue kept at full weight (unpunctuated speech).
+    """
+
+    answer_threshold: float = 0.62
+    clarify_threshold: float = 0.30
+    answer_margin: float = 0.08
+    max_clarify: int = 3
+    clarify_window: float = 0.25
+    calib_slope: float = 9.0
+    calib_offset: float = 0.55
+    rerank: float = 0.0
+    coverage_exponent: float = 0.5
+    weight_w: float = 0.35
+    weight_c: float = 0.30
+    weight_p: float = 0.20
+    weight_a: float = 0.15
+    long_query_chars: int = 24
+    context_weight: float = 0.5
+    cue_window: int = 12
+
+
+def calibrate(raw: float, config: RetrievalConfig) -> float:
+    """Map a raw fused similarity (about 0..1) to a calibrated score in 0..1.
+
+    The map is a logistic curve ``1 / (1 + exp(-slope * (raw - offset)))`` whose two constants
+    were fitted (Platt scaling) on the dev set so that the score approximates the probability
+    that the candidate is a right answer for the query.
+
+    Args:
+        raw: Raw similarity from the index.
+        config: Holds the slope and offset.
+
+    Returns:
+        Calibrated score in 0..1.
+    """
+    z = config.calib_slope * (raw - config.calib_offset)
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def decide(query: str, scored: Sequence[Candidate], config: RetrievalConfig,
+           keys: Sequence[str] | None = None) -> SearchResult:
+    """Turn candidates (best first, calibrated scores) into a decision.
+
+    ``answer`` needs the top score at or above ``answer_threshold`` and a clear margin over the
+    first runner-up whose question differs (entries with identical questions do not block each
+    other). ``clarify`` offers the top candidate plus runners-up within ``clarify_window`` (at
+    least two when a second candidate passes ``clarify_threshold / 2``, at most ``max_clarify``).
+    Anything weaker is ``none``.
+
+    Args:
+        query: The original query (echoed in the result).
+        scored: Candidates sorted by score, best first.
+        config: Thresholds.
+        keys: Optional normalised question per candidate, used to recognise duplicates.
+
+    Returns:
+        The search result.
+    """
+    if not scored or scored[0].score < config.clarify_threshold:
+        return SearchResult(query=query, decision="none", candidates=tuple(scored))
+    top = scored[0]
+    runner = 0.0
+    for i, cand in enumerate(scored[1:], start=1):
+        if keys is not None and keys[i] == keys[0]:
+            continue
+        runner = cand.score
+        break
+    if top.score >= config.answer_threshold and top.score - runner >= config.answer_margin:
+        return SearchResult(query=query, decision="answer", candidates=tuple(scored))
+    offered = [top]
+    for cand in scored[1:]:
+        if len(offered) >= max(2, config.max_clarify):
+            break
+        close = cand.score >= top.score - config.clarify_window
+        if (close and cand.score >= config.clarify_threshold / 2) or (
+            len(offered) < 2 and cand.score >= config.clarify_threshold / 2
+        ):
+            offered.append(cand)
+    return SearchResult(query=query, decision="clarify", candidates=tuple(offered))

@@ -1,0 +1,204 @@
+"""SQLAlchemy models: knowledge base, terms, revisions, unanswered log, tickets, handoffs, cases."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Dict, List
+
+from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import declarative_base, relationship
+
+_LOGGER = logging.getLogger(__name__)
+
+Base = declarative_base()
+
+ENTRY_STATUSES = ("draft", "published", "archived")
+UNANSWERED_STATUSES = ("new", "pending", "done", "ignored")
+
+#: Service-guide fields, in display order: (attribute, Chinese label).
+GUIDE_FIELDS = (
+    ("conditions", "办理条件"),
+    ("materials", "申请材料"),
+    ("steps", "办理流程"),
+    ("time_limit", "办理时限"),
+    ("fees", "收费标准"),
+    ("place", "办理地点"),
+    ("hours", "办理时间"),
+    ("phone", "咨询电话"),
+    ("online_url", "网上办理"),
+    ("basis", "政策依据"),
+)
+LIST_FIELDS = ("materials", "steps")
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Entry(Base):
+    """One knowledge-base entry (a service or FAQ item)."""
+
+    __tablename__ = "kb_entries"
+
+    id = Column(Integer, primary_key=True)
+    ext_id = Column(String(128), nullable=False, unique=True, index=True)
+    question = Column(Text, nullable=False)
+    answer = Column(Text, nullable=False)
+    short_answer = Column(Text, nullable=False, default="")
+    category = Column(String(64), nullable=False, default="")
+    department = Column(String(128), nullable=False, default="")
+    conditions = Column(Text, nullable=False, default="")
+    materials = Column(JSON, nullable=False, default=list)
+    steps = Column(JSON, nullable=False, default=list)
+    time_limit = Column(Text, nullable=False, default="")
+    fees = Column(Text, nullable=False, default="")
+    place = Column(Text, nullable=False, default="")
+    hours = Column(Text, nullable=False, default="")
+    phone = Column(Text, nullable=False, default="")
+    online_url = Column(Text, nullable=False, default="")
+    basis = Column(Text, nullable=False, default="")
+    status = Column(String(16), nullable=False, default="published", index=True)
+    version = Column(Integer, nullable=False, default=1)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    updated_by = Column(String(64), nullable=False, default="system")
+    #: KbState.generation at the entry's last change; other processes sync by it.
+    generation = Column(Integer, nullable=False, default=0, index=True)
+
+    similar = relationship("SimilarQuestion", order_by="SimilarQuestion.position",
+                           cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def similar_questions(self) -> List[str]:
+        """Similar questions in their saved order."""
+        return [s.text for s in self.similar]
+
+
+class SimilarQuestion(Base):
+    """An alternative wording of an entry's title question."""
+
+    __tablename__ = "kb_similar_questions"
+
+    id = Column(Integer, primary_key=True)
+    entry_id = Column(Integer, ForeignKey("kb_entries.id", ondelete="CASCADE"),
+                      nullable=False, index=True)
+    position = Column(Integer, nullable=False, default=0)
+    text = Column(Text, nullable=False)
+
+
+class Term(Base):
+    """A colloquial or dialect variant mapped to a standard term."""
+
+    __tablename__ = "kb_terms"
+
+    id = Column(Integer, primary_key=True)
+    variant = Column(String(64), nullable=False, unique=True)
+    standard = Column(String(64), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_by = Column(String(64), nullable=False, default="system")
+
+
+class Revision(Base):
+    """Audit trail: every change with who, when, before and after."""
+
+    __tablename__ = "kb_revisions"
+
+    id = Column(Integer, primary_key=True)
+    object_type = Column(String(16), nullable=False)  # entry | term
+    object_key = Column(String(128), nullable=False, index=True)
+    version = Column(Integer, nullable=False, default=0)
+    action = Column(String(16), nullable=False)
+    actor = Column(String(64), nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    before = Column(JSON, nullable=True)
+    after = Column(JSON, nullable=True)
+
+
+class Unanswered(Base):
+    """A question the bot could not answer, queued for staff review."""
+
+    __tablename__ = "kb_unanswered"
+
+    id = Column(Integer, primary_key=True)
+    query = Column(Text, nullable=False)
+    channel = Column(String(32), nullable=False, default="")
+    sender = Column(String(128), nullable=False, default="")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    candidates = Column(JSON, nullable=False, default=list)
+    status = Column(String(16), nullable=False, default="new", index=True)
+    note = Column(Text, nullable=False, default="")
+
+
+class Ticket(Base):
+    """A complaint or suggestion collected by the ticket form."""
+
+    __tablename__ = "tickets"
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(32), nullable=False, unique=True)
+    content = Column(Text, nullable=False)
+    district = Column(String(32), nullable=False, default="")
+    phone = Column(String(32), nullable=False, default="")
+    sender = Column(String(128), nullable=False, default="")
+    channel = Column(String(32), nullable=False, default="")
+    status = Column(String(16), nullable=False, default="new")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Handoff(Base):
+    """A request to reach a person, with the transcript so far."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True)
+    sender = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32), nullable=False, default="")
+    reason = Column(Text, nullable=False, default="")
+    transcript = Column(JSON, nullable=False, default=list)
+    status = Column(String(16), nullable=False, default="waiting")
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Case(Base):
+    """A 办件 (application) whose progress residents can check."""
+
+    __tablename__ = "cases"
+
+    application_number = Column(String(32), primary_key=True)
+    service = Column(String(128), nullable=False)
+    applicant = Column(String(64), nullable=False, default="")
+    status = Column(String(32), nullable=False)
+    updated = Column(String(32), nullable=False, default="")
+    note = Column(Text, nullable=False, default="")
+
+
+class KbState(Base):
+    """A single row whose generation counter tells other processes the KB changed."""
+
+    __tablename__ = "kb_state"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(32), nullable=False, default="kb")
+    generation = Column(Integer, nullable=False, default=0)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+def entry_to_dict(entry: Entry) -> Dict[str, Any]:
+    """Serialise an entry in the import/export column layout."""
+    data: Dict[str, Any] = {
+        "id": entry.ext_id,
+        "question": entry.question,
+        "similar_questions": entry.similar_questions,
+        "answer": entry.answer,
+        "short_answer": entry.short_answer or "",
+        "category": entry.category or "",
+        "department": entry.department or "",
+    }
+    for name, _label in GUIDE_FIELDS:
+        value = getattr(entry, name)
+        data[name] = list(value or []) if name in LIST_FIELDS else (value or "")
+    data["status"] = entry.status
+    return data

@@ -1,0 +1,149 @@
+"""Operational records: unanswered queue, tickets, handoffs and 办件 look-ups."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from knowledge.db import session_scope
+from knowledge.errors import NotFoundError, ValidationError
+from knowledge.index import SearchResult
+from knowledge.models import UNANSWERED_STATUSES, Case, Handoff, Ticket, Unanswered, utcnow
+
+_LOGGER = logging.getLogger(__name__)
+
+APPLICATION_NUMBER_RE = re.compile(r"^[A-Z]{2}\d{12}$")
+MAX_TRANSCRIPT_TURNS = 200
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A 办件 as the progress check reads it back."""
+
+    application_number: str
+    service: str
+    applicant: str
+    status: str
+    updated: str
+    note: str
+
+
+class Records:
+    """Writes and reads the records the dialogue and the console share."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ------------------------------------------------------------ unanswered
+    def log_unanswered(self, query: str, channel: str, sender: str,
+                       result: Optional[SearchResult] = None) -> int:
+        """Queue a question the bot could not answer, with its best candidates."""
+        candidates = [{"id": c.id, "score": round(float(c.score), 4), "question": c.question}
+                      for c in (result.candidates if result else ())][:5]
+        with session_scope(self.engine) as session:
+            row = Unanswered(query=query[:2000], channel=channel[:32], sender=sender[:128],
+                             candidates=candidates)
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
+    def list_unanswered(self, status: Optional[str] = "new", limit: int = 100) -> List[Dict[str, Any]]:
+        """The review queue, newest first."""
+        stmt = select(Unanswered).order_by(Unanswered.id.desc()).limit(max(1, min(limit, 1000)))
+        if status:
+            stmt = stmt.where(Unanswered.status == status)
+        with session_scope(self.engine) as session:
+            return [{"id": u.id, "query": u.query, "channel": u.channel, "status": u.status,
+                     "created_at": u.created_at.isoformat(), "candidates": u.candidates,
+                     "note": u.note} for u in session.scalars(stmt)]
+
+    def set_unanswered_status(self, item_id: int, status: str, note: str = "") -> None:
+        """Move a queued question to pending, done or ignored."""
+        if status not in UNANSWERED_STATUSES:
+            raise ValidationError(f"状态应为 {'/'.join(UNANSWERED_STATUSES)}", "status")
+        with session_scope(self.engine) as session:
+            row = session.get(Unanswered, item_id)
+            if row is None:
+                raise NotFoundError(f"没有编号为 {item_id} 的待答问题")
+            row.status = status
+            if note:
+                row.note = note[:2000]
+
+    # --------------------------------------------------------------- tickets
+    def create_ticket(self, content: str, district: str, phone: str, sender: str,
+                      channel: str) -> str:
+        """Save a complaint/suggestion and return its number, e.g. ``GD20261122-0007``."""
+        content = (content or "").strip()
+        if not content:
+            raise ValidationError("诉求内容不能为空", "content")
+        day = utcnow().strftime("%Y%m%d")
+        with session_scope(self.engine) as session:
+            seq = session.scalar(select(func.count(Ticket.id))
+                                 .where(Ticket.number.like(f"GD{day}-%"))) or 0
+            number = f"GD{day}-{seq + 1:04d}"
+            session.add(Ticket(number=number, content=content[:5000], district=district[:32],
+                               phone=phone[:32], sender=sender[:128], channel=channel[:32]))
+        _LOGGER.info("ticket %s created", number)
+        return number
+
+    def get_ticket(self, number: str) -> Optional[Dict[str, Any]]:
+        """A ticket by its number."""
+        with session_scope(self.engine) as session:
+            t = session.scalar(select(Ticket).where(Ticket.number == number))
+            if t is None:
+                return None
+            return {"number": t.number, "content": t.content, "district": t.district,
+                    "phone": t.phone, "status": t.status, "channel": t.channel}
+
+    # -------------------------------------------------------------- handoffs
+    def create_handoff(self, sender: str, channel: str, reason: str,
+                       transcript: Sequence[Dict[str, Any]]) -> int:
+        """Record a request for a person, with the conversation so far."""
+        with session_scope(self.engine) as session:
+            row = Handoff(sender=sender[:128], channel=channel[:32], reason=reason[:2000],
+                          transcript=list(transcript)[-MAX_TRANSCRIPT_TURNS:])
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
+    def list_handoffs(self, status: Optional[str] = "waiting") -> List[Dict[str, Any]]:
+        """Open handoffs for the staff console."""
+        stmt = select(Handoff).order_by(Handoff.id.desc())
+        if status:
+            stmt = stmt.where(Handoff.status == status)
+        with session_scope(self.engine) as session:
+            return [{"id": h.id, "sender": h.sender, "channel": h.channel, "reason": h.reason,
+                     "transcript": h.transcript, "status": h.status,
+                     "created_at": h.created_at.isoformat()} for h in session.scalars(stmt)]
+
+    # ----------------------------------------------------------------- cases
+    def find_case(self, application_number: str) -> Optional[CaseView]:
+        """Look up a 办件 by its number (exact, upper-cased)."""
+        number = (application_number or "").strip().upper()
+        if not APPLICATION_NUMBER_RE.match(number):
+            raise ValidationError("办件编号应为两位大写字母加12位数字", "application_number")
+        with session_scope(self.engine) as session:
+            c = session.get(Case, number)
+            if c is None:
+                return None
+            return CaseView(c.application_number, c.service, c.applicant, c.status,
+                            c.updated, c.note)
+
+    def load_cases(self, path: Path) -> int:
+        """Insert sample cases from a JSONL file (existing numbers are updated)."""
+        count = 0
+        with session_scope(self.engine) as session:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                session.merge(Case(**{k: row.get(k, "") for k in (
+                    "application_number", "service", "applicant", "status", "updated", "note")}))
+                count += 1
+        return count

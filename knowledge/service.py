@@ -1,0 +1,337 @@
+"""KnowledgeService: audited entry and term edits that keep the search index live."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from knowledge.db import session_scope
+from knowledge.errors import ConflictError, NotFoundError, ValidationError
+from knowledge.index import IndexDoc, SearchIndex, SearchResult
+from knowledge.decide import RetrievalConfig
+from knowledge.models import (ENTRY_STATUSES, Entry, KbState, Revision, SimilarQuestion, Term,
+                              entry_to_dict, utcnow)
+from knowledge.schema import EntryInput, clean_text
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UpsertOutcome:
+    """What ``save_entry`` did: ``created``, ``updated`` or ``unchanged``."""
+
+    ext_id: str
+    action: str
+    version: int
+
+
+def _doc(entry: Entry) -> IndexDoc:
+    return IndexDoc(id=entry.ext_id, title=entry.question, similar=tuple(entry.similar_questions),
+                    answer=entry.answer, category=entry.category or "",
+                    department=entry.department or "")
+
+
+class KnowledgeService:
+    """The knowledge base as the dialogue layer, the CLI and the staff console see it.
+
+    Every write is audited in ``kb_revisions`` and bumps ``kb_state.generation``; the
+    in-memory index follows at once in this process, and other processes (another
+    instance, a separate action server) catch up within ``poll_seconds``.
+    """
+
+    def __init__(self, engine: Engine, config: Optional[RetrievalConfig] = None,
+                 poll_seconds: float = 2.0) -> None:
+        self.engine = engine
+        self.index = SearchIndex(config=config)
+        self.poll_seconds = poll_seconds
+        self._generation = -1
+        self._checked_at = 0.0
+        self._lock = threading.RLock()
+
+    # ----------------------------------------------------------------- index
+    def load_index(self) -> int:
+        """(Re)build the index from all published entries and the terms."""
+        with session_scope(self.engine) as session:
+            generation = self._current_generation(session)
+            terms = {t.variant: t.standard for t in session.scalars(select(Term))}
+            entries = session.scalars(select(Entry).where(Entry.status == "published")).all()
+            docs = [_doc(e) for e in entries]
+        with self._lock:
+            self.index.set_terms(terms)
+            self.index.build(docs)
+            self._generation = generation
+            self._checked_at = time.monotonic()
+        _LOGGER.info("index built: %d entries, %d terms", len(docs), len(terms))
+        return len(docs)
+
+    def refresh_if_stale(self, force: bool = False) -> bool:
+        """Apply changes other processes made since the last sync; cheap when nothing changed."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.poll_seconds:
+            return False
+        self._checked_at = now
+        with session_scope(self.engine) as session:
+            generation = self._current_generation(session)
+            if generation == self._generation:
+                return False
+            changed = session.scalars(select(Entry).where(Entry.generation > self._generation)).all()
+            terms = {t.variant: t.standard for t in session.scalars(select(Term))}
+            updates = [(e.ext_id, e.status, _doc(e)) for e in changed]
+        with self._lock:
+            self.index.set_terms(terms)
+            for ext_id, status, doc in updates:
+                self._apply(ext_id, status, doc)
+            self._generation = generation
+        _LOGGER.info("index refreshed to generation %d (%d entries changed)", generation, len(updates))
+        return True
+
+    def search(self, query: str, top: int = 5) -> SearchResult:
+        """Search published entries; see ``knowledge.decide`` for the decision."""
+        self.refresh_if_stale()
+        with self._lock:
+            return self.index.search(query, top=top)
+
+    def _apply(self, ext_id: str, status: str, doc: IndexDoc) -> None:
+        if status == "published":
+            self.index.upsert(doc)
+        else:
+            self.index.remove(ext_id)
+
+    @staticmethod
+    def _current_generation(session: Session) -> int:
+        value = session.scalar(select(KbState.generation).where(KbState.name == "kb"))
+        return int(value or 0)
+
+    @staticmethod
+    def _bump(session: Session) -> int:
+        """Increment the change counter inside the caller's transaction."""
+        result = session.execute(update(KbState).where(KbState.name == "kb")
+                                 .values(generation=KbState.generation + 1, updated_at=utcnow()))
+        if result.rowcount == 0:
+            session.add(KbState(name="kb", generation=1))
+            session.flush()
+        return int(session.scalar(select(KbState.generation).where(KbState.name == "kb")))
+
+    # ----------------------------------------------------------------- reads
+    def get_entry(self, ext_id: str, include_unpublished: bool = True) -> Optional[Dict[str, Any]]:
+        """An entry as a plain dict (import/export layout plus version and audit fields)."""
+        with session_scope(self.engine) as session:
+            entry = session.scalar(select(Entry).where(Entry.ext_id == ext_id))
+            if entry is None or (not include_unpublished and entry.status != "published"):
+                return None
+            data = entry_to_dict(entry)
+            data.update(version=entry.version, updated_by=entry.updated_by,
+                        updated_at=entry.updated_at.isoformat() if entry.updated_at else "")
+            return data
+
+    def list_entries(self, status: Optional[str] = None, text: str = "", limit: int = 50,
+                     offset: int = 0) -> List[Dict[str, Any]]:
+        """Entries for the console, newest change first, optionally filtered."""
+        stmt = select(Entry).order_by(Entry.updated_at.desc(), Entry.id.desc())
+        if status:
+            stmt = stmt.where(Entry.status == status)
+        if text:
+            like = f"%{text}%"
+            stmt = stmt.where(Entry.question.like(like) | Entry.ext_id.like(like))
+        with session_scope(self.engine) as session:
+            rows = session.scalars(stmt.limit(max(1, min(limit, 500))).offset(max(0, offset)))
+            return [dict(entry_to_dict(e), version=e.version) for e in rows]
+
+    def count(self, status: Optional[str] = None) -> int:
+        """Number of entries (optionally with a status)."""
+        stmt = select(func.count(Entry.id))
+        if status:
+            stmt = stmt.where(Entry.status == status)
+        with session_scope(self.engine) as session:
+            return int(session.scalar(stmt) or 0)
+
+    def terms(self) -> Dict[str, str]:
+        """All terms, variant -> standard."""
+        with session_scope(self.engine) as session:
+            return {t.variant: t.standard for t in session.scalars(select(Term).order_by(Term.variant))}
+
+    def history(self, object_key: str) -> List[Dict[str, Any]]:
+        """All revisions of an entry or term, oldest first."""
+        with session_scope(self.engine) as session:
+            revs = session.scalars(select(Revision).where(Revision.object_key == object_key)
+                                   .order_by(Revision.id))
+            return [{"id": r.id, "type": r.object_type, "key": r.object_key, "version": r.version,
+                     "action": r.action, "actor": r.actor, "at": r.at.isoformat(),
+                     "before": r.before, "after": r.after} for r in revs]
+
+    # ---------------------------------------------------------------- writes
+    def save_entries(self, items: Iterable[EntryInput], actor: str) -> List[UpsertOutcome]:
+        """Upsert many entries in one transaction (used by import and seed)."""
+        outcomes: List[UpsertOutcome] = []
+        applied: List[tuple] = []
+        with session_scope(self.engine) as session:
+            generation = self._bump(session)
+            for item in items:
+                outcome, entry = self._upsert(session, item, actor, None, generation)
+                outcomes.append(outcome)
+                if outcome.action != "unchanged":
+                    applied.append((entry.ext_id, entry.status, _doc(entry)))
+        self._after_write(applied, generation)
+        return outcomes
+
+    def preview_entries(self, items: Iterable[EntryInput]) -> List[UpsertOutcome]:
+        """What ``save_entries`` would do, without writing (for ``--dry-run``)."""
+        with session_scope(self.engine) as session:
+            current = {e.ext_id: e for e in session.scalars(select(Entry))}
+            outcomes = []
+            for item in items:
+                entry = current.get(item.ext_id)
+                after = dict(item.to_row(), short_answer=item.effective_short_answer())
+                if entry is None:
+                    outcomes.append(UpsertOutcome(item.ext_id, "created", 1))
+                elif entry_to_dict(entry) == after:
+                    outcomes.append(UpsertOutcome(item.ext_id, "unchanged", entry.version))
+                else:
+                    outcomes.append(UpsertOutcome(item.ext_id, "updated", entry.version + 1))
+            return outcomes
+
+    def save_entry(self, item: EntryInput, actor: str,
+                   expected_version: Optional[int] = None) -> UpsertOutcome:
+        """Create or update one entry; ``expected_version`` guards against lost updates."""
+        with session_scope(self.engine) as session:
+            generation = self._bump(session)
+            outcome, entry = self._upsert(session, item, actor, expected_version, generation)
+            applied = [(entry.ext_id, entry.status, _doc(entry))]
+        self._after_write(applied, generation)
+        return outcome
+
+    def set_status(self, ext_id: str, status: str, actor: str,
+                   expected_version: Optional[int] = None) -> UpsertOutcome:
+        """Publish, archive or return an entry to draft."""
+        if status not in ENTRY_STATUSES:
+            raise ValidationError(f"状态应为 {'/'.join(ENTRY_STATUSES)}", "status")
+        current = self.get_entry(ext_id)
+        if current is None:
+            raise NotFoundError(f"没有编号为 {ext_id} 的条目")
+        current["status"] = status
+        return self.save_entry(EntryInput.from_mapping(current), actor,
+                               expected_version if expected_version is not None
+                               else current["version"])
+
+    def restore_revision(self, revision_id: int, actor: str) -> UpsertOutcome:
+        """Bring back an entry (or term) as it was after ``revision_id``."""
+        with session_scope(self.engine) as session:
+            rev = session.get(Revision, revision_id)
+            if rev is None:
+                raise NotFoundError(f"没有编号为 {revision_id} 的修订")
+            snapshot = rev.after if rev.after is not None else rev.before
+            kind = rev.object_type
+        if kind == "term":
+            if rev.after is None:
+                self.delete_term(snapshot["variant"], actor)
+                return UpsertOutcome(snapshot["variant"], "deleted", 0)
+            self.save_term(snapshot["variant"], snapshot["standard"], actor)
+            return UpsertOutcome(snapshot["variant"], "updated", 0)
+        return self.save_entry(EntryInput.from_mapping(snapshot), actor)
+
+    def _upsert(self, session: Session, item: EntryInput, actor: str,
+                expected_version: Optional[int], generation: int) -> tuple:
+        entry = session.scalar(select(Entry).where(Entry.ext_id == item.ext_id))
+        before = entry_to_dict(entry) if entry is not None else None
+        if entry is not None and expected_version is not None and entry.version != expected_version:
+            raise ConflictError(f"条目 {item.ext_id} 已被他人修改（当前版本 {entry.version}）")
+        after = item.to_row()
+        after["short_answer"] = item.effective_short_answer()
+        if before is not None and before == after:
+            return UpsertOutcome(item.ext_id, "unchanged", entry.version), entry
+        if entry is None:
+            entry = Entry(ext_id=item.ext_id, version=0, created_at=utcnow())
+            session.add(entry)
+        for name in ("question", "answer", "category", "department", "conditions", "materials",
+                     "steps", "time_limit", "fees", "place", "hours", "phone", "online_url",
+                     "basis", "status"):
+            setattr(entry, name, after[name])
+        entry.short_answer = after["short_answer"]
+        entry.similar = [SimilarQuestion(position=i, text=t)
+                         for i, t in enumerate(item.similar_questions)]
+        entry.version = (entry.version or 0) + 1
+        entry.updated_at = utcnow()
+        entry.updated_by = actor
+        entry.generation = generation
+        action = "create" if before is None else ("status" if _only_status(before, after) else "update")
+        session.add(Revision(object_type="entry", object_key=item.ext_id, version=entry.version,
+                             action=action, actor=actor, before=before, after=after))
+        session.flush()
+        return UpsertOutcome(item.ext_id, "created" if before is None else "updated",
+                             entry.version), entry
+
+    def _after_write(self, applied: List[tuple], generation: int) -> None:
+        with self._lock:
+            for ext_id, status, doc in applied:
+                self._apply(ext_id, status, doc)
+            if self._generation == generation - 1:
+                self._generation = generation
+
+    # ----------------------------------------------------------------- terms
+    def save_term(self, variant: str, standard: str, actor: str) -> None:
+        """Create or change a variant -> standard mapping (audited, live)."""
+        variant = clean_text(variant, "variant", 64)
+        standard = clean_text(standard, "standard", 64)
+        if not variant or not standard or variant == standard:
+            raise ValidationError("同义词与标准词都不能为空，且不能相同", "variant")
+        with session_scope(self.engine) as session:
+            if session.scalar(select(Term).where(Term.variant == standard)) is not None:
+                raise ValidationError(f"标准词“{standard}”本身是另一个词的变体", "standard")
+            term = session.scalar(select(Term).where(Term.variant == variant))
+            before = {"variant": term.variant, "standard": term.standard} if term else None
+            if term is None:
+                term = Term(variant=variant)
+                session.add(term)
+            term.standard, term.updated_by, term.updated_at = standard, actor, utcnow()
+            session.add(Revision(object_type="term", object_key=variant, action="update"
+                                 if before else "create", actor=actor, before=before,
+                                 after={"variant": variant, "standard": standard}))
+            self._bump(session)
+        self.refresh_if_stale(force=True)
+
+    def save_terms(self, terms: Mapping[str, str], actor: str) -> int:
+        """Save many terms in one transaction (seed, bulk edits); audited like ``save_term``."""
+        with session_scope(self.engine) as session:
+            current = {t.variant: t for t in session.scalars(select(Term))}
+            for variant, standard in terms.items():
+                variant = clean_text(variant, "variant", 64)
+                standard = clean_text(standard, "standard", 64)
+                if not variant or not standard or variant == standard or standard in terms:
+                    raise ValidationError(f"同义词“{variant}”→“{standard}”无效", "variant")
+                term = current.get(variant)
+                before = {"variant": variant, "standard": term.standard} if term else None
+                if term is None:
+                    term = Term(variant=variant)
+                    session.add(term)
+                term.standard, term.updated_by, term.updated_at = standard, actor, utcnow()
+                session.add(Revision(object_type="term", object_key=variant,
+                                     action="update" if before else "create", actor=actor,
+                                     before=before, after={"variant": variant, "standard": standard}))
+            self._bump(session)
+        self.refresh_if_stale(force=True)
+        return len(terms)
+
+    def delete_term(self, variant: str, actor: str) -> None:
+        """Remove a term mapping (audited; restorable from its revision)."""
+        with session_scope(self.engine) as session:
+            term = session.scalar(select(Term).where(Term.variant == variant))
+            if term is None:
+                raise NotFoundError(f"没有同义词“{variant}”")
+            session.add(Revision(object_type="term", object_key=variant, action="delete",
+                                 actor=actor, before={"variant": variant, "standard": term.standard},
+                                 after=None))
+            session.delete(term)
+            self._bump(session)
+        self.refresh_if_stale(force=True)
+
+
+def _only_status(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    return before.get("status") != after.get("status") and \
+        {k: v for k, v in before.items() if k != "status"} == \
+        {k: v for k, v in after.items() if k != "status"}
