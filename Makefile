@@ -40,7 +40,13 @@ seed: install
 run: install train seed
 	$(BIN)/govbot serve --host $(HOST) --port $(PORT)
 
-test: install train
+WEB_DEPS := tests/web/node_modules/.installed
+$(WEB_DEPS): tests/web/package.json tests/web/package-lock.json
+	@echo "==> 安装 axe-core（浏览器测试）/ installing axe-core for the browser tests"
+	npm ci --prefix tests/web --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: install train $(WEB_DEPS)
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test-fast: install

@@ -5,7 +5,7 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
@@ -41,7 +41,5 @@ class ActionHandoff(Action):
                   f"工作人员会看到我们刚才的对话，您不用再重复。"
                   f"如果排队较久，也可以直接拨打 {svc.hotline} 热线。"),
             json_message={"type": "handoff", "handoff_id": handoff_id, "hotline": svc.hotline})
-        events: List[EventType] = [SlotSet("ticket_pending", False)]
-        if tracker.active_loop.get("name"):
-            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
-        return events
+        # An active form is closed by the rule's action_deactivate_loop.
+        return [SlotSet("ticket_pending", False)]

@@ -76,7 +76,7 @@ class ActionAnswerService(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         text = tracker.latest_message.get("text") or ""
         if text.startswith("/"):
-            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(text=render.NOT_UNDERSTOOD)
             return []
         if tracker.get_slot("ticket_pending") and has_correction(text):
             # "电话改成…" at the read-back is a correction, not a new question.

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.render import as_dispatch
+from actions.render import NOT_UNDERSTOOD, as_dispatch
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class ActionSetPreference(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name", "")
         if intent not in PREFERENCES:
-            dispatcher.utter_message(response="utter_default")
+            dispatcher.utter_message(text=NOT_UNDERSTOOD)
             return []
         slot, value, confirmation = PREFERENCES[intent]
         dispatcher.utter_message(text=confirmation,

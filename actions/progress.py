@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.tickets import AskSlotAction
 from actions.text import parse_application_number
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,3 +57,10 @@ class ActionReportProgress(Action):
         message = {"text": text, "custom": custom}
         dispatcher.utter_message(text=text, json_message=custom)
         return [SlotSet("application_number", None), SlotSet("last_answer", [message])]
+
+
+class ActionAskApplicationNumber(AskSlotAction):
+    """Asks for the 办件编号."""
+
+    action_name = "action_ask_application_number"
+    question = "请告诉我办件编号，一般是两个字母加十二位数字，印在受理回执上。"

@@ -23,6 +23,8 @@ FIELDS_BY_INTENT = {
     "ask_phone": ("phone",),
 }
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
+NOT_UNDERSTOOD = "抱歉，我没有听明白。您可以换个说法，或说“人工”转人工服务，也可以拨打 12345 热线。"
+ANYTHING_ELSE = "好的。还有什么可以帮您？"
 
 
 def _format_field(name: str, value: Any) -> str:

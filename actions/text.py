@@ -46,7 +46,8 @@ def _best_title(text: str, titles: Sequence[str]) -> Optional[int]:
     if len(cleaned) < 2:
         return None
     grams = {cleaned[i:i + 2] for i in range(len(cleaned) - 1)}
-    scores = [sum(1 for g in grams if g in t) for t in titles]
+    chars = set(cleaned)
+    scores = [2 * sum(1 for g in grams if g in t) + sum(1 for c in chars if c in t) for t in titles]
     best = max(scores)
     if best == 0 or scores.count(best) > 1:
         return None

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
+from actions.render import ANYTHING_ELSE
 from actions.text import is_refusal, parse_district, parse_phone
 
 _LOGGER = logging.getLogger(__name__)
@@ -132,5 +133,41 @@ class ActionHandleYesNo(Action):
             if intent == "affirm":
                 return submit_ticket(dispatcher, tracker)
             return correct_ticket(dispatcher, tracker)
-        dispatcher.utter_message(response="utter_anything_else")
+        dispatcher.utter_message(text=ANYTHING_ELSE)
         return []
+
+
+class AskSlotAction(Action):
+    """Asks for one form slot (custom ask actions keep the domain free of unused responses)."""
+
+    action_name = ""
+    question = ""
+
+    def name(self) -> Text:
+        return self.action_name
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(text=self.question)
+        return []
+
+
+class ActionAskComplaintContent(AskSlotAction):
+    """Asks what the complaint or suggestion is about."""
+
+    action_name = "action_ask_complaint_content"
+    question = "好的，我来帮您登记投诉或建议。请说一下具体是什么事情，发生在哪里。"
+
+
+class ActionAskDistrict(AskSlotAction):
+    """Asks for the district."""
+
+    action_name = "action_ask_district"
+    question = "请问事情发生在哪个区？例如“朝阳区”。"
+
+
+class ActionAskContactPhone(AskSlotAction):
+    """Asks for a contact phone (optional)."""
+
+    action_name = "action_ask_contact_phone"
+    question = "请留一个联系电话，方便工作人员回复您。如果不方便留，请说“不留”。"

@@ -70,6 +70,21 @@ class InProcessActionEndpoint:
             raise ClientResponseError(404, "not found", json.dumps({"error": str(exc)})) from exc
 
 
+def _collector() -> Any:
+    """A collecting output channel that keeps text, buttons and custom in one message."""
+    from rasa.core.channels.channel import CollectingOutputChannel
+
+    class OneMessageCollector(CollectingOutputChannel):
+        async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+            self.messages.append({k: v for k, v in {
+                "recipient_id": recipient_id, "text": message.get("text"),
+                "buttons": message.get("buttons") or message.get("quick_replies"),
+                "image": message.get("image"), "custom": message.get("custom"),
+                "attachment": message.get("attachment")}.items() if v})
+
+    return OneMessageCollector()
+
+
 class Dialogue:
     """One turn in, replies and preferences out."""
 
@@ -79,8 +94,8 @@ class Dialogue:
 
     async def handle(self, message: InboundMessage) -> TurnResult:
         """Run one user message through NLU, policies and actions."""
-        from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-        collector = CollectingOutputChannel()
+        from rasa.core.channels.channel import UserMessage
+        collector = _collector()
         await self.agent.handle_message(UserMessage(
             message.text, collector, message.sender, input_channel=message.channel,
             metadata=message.metadata or None))

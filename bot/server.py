@@ -94,7 +94,12 @@ def create_app(settings: Settings) -> web.Application:
     for name, channel_cls in CHANNELS.items():
         for route in channel_cls().routes():
             path = f"/webhooks/{name}/" + route.path.lstrip("/")
-            app.router.add_route(route.method, path, route.handler, **route.kwargs)
+            kwargs = dict(route.kwargs)
+            if route.method == "GET":
+                app.router.add_get(path, route.handler, **kwargs)
+            else:
+                kwargs.pop("allow_head", None)
+                app.router.add_route(route.method, path, route.handler, **kwargs)
     return app
 
 

@@ -45,9 +45,16 @@ class RetrievalConfig:
         rerank: Blend weight of the question-pair matcher (0 disables re-ranking).
         coverage_exponent: ``a`` in ``qcov**a * dcov**(1-a)`` (query vs. question coverage).
         weight_w: Weight of the word channel of questions.
+        weight_u: Weight of the character-unigram channel.
         weight_c: Weight of the character-bigram channel.
         weight_p: Weight of the toneless-pinyin-bigram channel.
         weight_a: Weight of the answer/keyword channel.
+        weight_qtype: Bonus when the query and the question ask for the same kind of information
+            (cost, duration, place, materials ...; see ``normalize.question_types``).
+        penalty_qtype: Malus when both ask for a kind of information and the kinds differ.
+        weight_s: Weight of the semantic (character LSA) similarity; 0 skips fitting the space.
+        semantic_dims: Dimensions of the semantic space.
+        idf_power: Terms weigh ``idf ** idf_power`` in the coverages (2 is close to TF-IDF cosine).
         long_query_chars: Queries longer than this get clause weighting.
         context_weight: Weight of clauses without a question cue in long queries.
         cue_window: Characters before the first cue kept at full weight (unpunctuated speech).
@@ -62,10 +69,16 @@ class RetrievalConfig:
     calib_offset: float = 0.55
     rerank: float = 0.0
     coverage_exponent: float = 0.5
-    weight_w: float = 0.35
-    weight_c: float = 0.30
-    weight_p: float = 0.20
+    weight_w: float = 0.0
+    weight_u: float = 0.25
+    weight_c: float = 0.0
+    weight_p: float = 0.0
     weight_a: float = 0.15
+    idf_power: float = 1.0
+    weight_s: float = 0.2
+    semantic_dims: int = 150
+    weight_qtype: float = 0.01
+    penalty_qtype: float = 0.01
     long_query_chars: int = 24
     context_weight: float = 0.5
     cue_window: int = 12

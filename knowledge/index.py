@@ -12,19 +12,22 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 
 from knowledge.decide import Candidate, RetrievalConfig, SearchResult, calibrate, decide
-from knowledge.normalize import TermMap, clause_weights, normalize, split_clauses
+from knowledge.normalize import TermMap, clause_weights, normalize, question_types, split_clauses
 from knowledge.phonetic import bigrams, syllables
 from knowledge.segment import Segmenter
+from knowledge.semantic import SemanticSpace
 
 _LOGGER = logging.getLogger(__name__)
 
 __all__ = ["IndexDoc", "Candidate", "SearchResult", "RetrievalConfig", "SearchIndex"]
 
 ANSWER_PREFIX_CHARS = 200
+SEMANTIC_ANSWER_CHARS = 600
+"""Answer prefix that feeds the semantic space (the title counts three times)."""
 """Only this many leading characters of an answer are indexed (answers run to 14k characters)."""
 QUERY_MAX_CHARS = 240
 """Longer normalised queries keep their last clauses up to this length (the question is there)."""
-ROW_CHANNELS = ("w", "c", "p")  # question words, question char bigrams, question pinyin bigrams
+ROW_CHANNELS = ("w", "u", "c", "p")  # words, char unigrams, char bigrams, pinyin bigrams
 K1, B = 1.2, 0.5
 _SHORT_TITLE = 10
 
@@ -50,8 +53,9 @@ def _channel_terms(text: str, seg: Segmenter, channels: str = "wcp") -> dict[str
     """
     words = seg.cut(text)
     out: dict[str, list[str]] = {"w": words}
-    if "c" in channels or "p" in channels:
+    if channels != "w":
         content = "".join(words)
+        out["u"] = list(content)
         out["c"] = bigrams(list(content))
         out["p"] = bigrams(syllables(words))
     return out
@@ -128,7 +132,7 @@ class _Postings:
 
     def idf(self, tid: int | None, n: int) -> float:
         df = self.df[tid] if tid is not None else 0
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        return math.log((1.0 + n) / (1.0 + df)) + 1.0
 
 
 @dataclass
@@ -169,6 +173,7 @@ class SearchIndex:
         cap = 1024
         self._row_doc = np.zeros(cap, np.int32)
         self._row_alive = np.zeros(cap, bool)
+        self._row_qt = np.zeros(cap, np.int32)
         self._row_len = {c: np.zeros(cap, np.float32) for c in ROW_CHANNELS}
         self._row_mass = {c: np.zeros(cap, np.float32) for c in ROW_CHANNELS}
         self._n_rows = 0
@@ -178,7 +183,9 @@ class SearchIndex:
         self._slots: list[_Slot | None] = []
         self._doc_len = np.zeros(cap, np.float32)
         self._by_id: dict[str, int] = {}
+        self._sem = SemanticSpace(self.config.semantic_dims)
         self._mass_n = 0
+        self._mass_power = self.config.idf_power
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -212,6 +219,7 @@ class SearchIndex:
             finally:
                 self._bulk = False
             self._refresh_mass()
+            self._refit_semantic()
         _LOGGER.info("index built: %d docs, %d rows", len(self._by_id), self._n_rows)
 
     def upsert(self, doc: IndexDoc) -> None:
@@ -225,6 +233,11 @@ class SearchIndex:
             if doc.id in self._by_id:
                 self._delete(doc.id)
             self._insert(doc)
+            slot = self._by_id[doc.id]
+            if len(self._by_id) >= max(20, 2 * self._sem.fitted_docs):
+                self._refit_semantic()
+            else:
+                self._sem.set(slot, self._semantic_text(self._slots[slot]))
             if abs(self._alive_rows - self._mass_n) > 0.1 * max(self._mass_n, 50):
                 self._refresh_mass()
             self._maybe_compact()
@@ -260,6 +273,8 @@ class SearchIndex:
             for doc in touched:
                 self._delete(doc.id)
                 self._insert(doc)
+                slot = self._by_id[doc.id]
+                self._sem.set(slot, self._semantic_text(self._slots[slot]))
             self._maybe_compact()
         _LOGGER.info("terms updated: %d changed words, %d entries re-indexed", len(changed),
                      len(touched))
@@ -299,6 +314,8 @@ class SearchIndex:
         need = row + 1
         self._row_doc = self._grow(self._row_doc, need)
         self._row_alive = self._grow(self._row_alive, need)
+        self._row_qt = self._grow(self._row_qt, need)
+        self._row_qt[row] = question_types(key)
         self._row_doc[row] = slot_id
         self._row_alive[row] = True
         self._alive_rows += 1
@@ -311,7 +328,8 @@ class SearchIndex:
             self._row_mass[chan] = self._grow(self._row_mass[chan], need)
             self._row_len[chan][row] = sum(tfs)
             if not self._bulk:
-                self._row_mass[chan][row] = sum(post.idf(t, n) for t in tids)
+                g = self.config.idf_power
+                self._row_mass[chan][row] = sum(post.idf(t, n) ** g for t in tids)
             self._total_len[chan] += self._row_len[chan][row]
         return row
 
@@ -330,17 +348,30 @@ class SearchIndex:
         for tid in slot.answer_terms[0]:
             self._apost.df[tid] -= 1
         self._slots[slot_id] = None
+        self._sem.set(slot_id, None)
+
+    def _semantic_text(self, slot: _Slot) -> str:
+        key = slot.keys[0] if slot.keys else ""
+        answer = self._terms.apply(normalize(slot.doc.answer[:SEMANTIC_ANSWER_CHARS]))
+        return key * 3 + "".join(slot.keys[1:]) + answer
+
+    def _refit_semantic(self) -> None:
+        self._sem = SemanticSpace(self.config.semantic_dims)
+        if self.config.weight_s > 0:
+            self._sem.fit([self._semantic_text(s) if s is not None else None
+                           for s in self._slots])
 
     def _refresh_mass(self) -> None:
         n = max(self._alive_rows, 1)
         for chan in ROW_CHANNELS:
             post = self._post[chan]
             df = np.asarray(post.df, np.float64)
-            idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+            idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0) ** self.config.idf_power
             mass = self._row_mass[chan]
             for row, (tids, _) in enumerate(self._row_terms[chan]):
                 mass[row] = idf[np.frombuffer(tids, np.int32)].sum() if len(tids) else 0.0
         self._mass_n = self._alive_rows
+        self._mass_power = self.config.idf_power
 
     def _maybe_compact(self) -> None:
         if self._dead_rows < max(500, self._alive_rows // 3) and \
@@ -355,8 +386,9 @@ class SearchIndex:
             for row in slot.rows:
                 new_row = self._n_rows
                 self._n_rows += 1
-                for arr in ("_row_doc", "_row_alive"):
+                for arr in ("_row_doc", "_row_alive", "_row_qt"):
                     setattr(self, arr, self._grow(getattr(self, arr), new_row + 1))
+                self._row_qt[new_row] = question_types(slot.keys[len(new_rows)])
                 self._row_doc[new_row] = slot_id
                 self._row_alive[new_row] = True
                 self._alive_rows += 1
@@ -376,6 +408,7 @@ class SearchIndex:
             self._slots.append(_Slot(slot.doc, new_rows, slot.answer_terms, slot.keys))
             self._by_id[slot.doc.id] = slot_id
         self._refresh_mass()
+        self._refit_semantic()
         _LOGGER.debug("index compacted: %d docs, %d rows", len(self._by_id), self._n_rows)
 
     # ------------------------------------------------------------------ search
@@ -398,7 +431,10 @@ class SearchIndex:
     def raw_scores(self, query: str, k: int = 10) -> list[tuple[str, float]]:
         """Top-``k`` (doc id, raw similarity) pairs before calibration (for tuning/benchmarks)."""
         with self._lock:
-            return [(self._slots[s].doc.id, raw) for s, raw, _ in self._rank(query, k)]
+            ranked = self._rank(query, max(k, 10))
+            if self.config.rerank > 0 and ranked:
+                ranked = self._rerank(query, ranked)
+            return [(self._slots[s].doc.id, raw) for s, raw, _ in ranked[:k]]
 
     def _rank(self, query: str, k: int) -> list[tuple[int, float, int]]:
         if not self._by_id:
@@ -420,6 +456,9 @@ class SearchIndex:
         qterms = query_terms(clauses, weights, self._seg)
         n = self._n_rows
         n_alive = max(self._alive_rows, 1)
+        if self._mass_power != cfg.idf_power:
+            self._refresh_mass()
+        g = cfg.idf_power
         sim = np.zeros(n, np.float32)
         for chan in ROW_CHANNELS:
             terms = qterms[chan]
@@ -431,7 +470,7 @@ class SearchIndex:
             qmass = 0.0
             for term, qw in terms.items():
                 tid = post.vocab.get(term)
-                idf = post.idf(tid, n_alive)
+                idf = post.idf(tid, n_alive) ** g
                 qmass += qw * idf
                 if tid is None or post.df[tid] <= 0:
                     continue
@@ -443,6 +482,19 @@ class SearchIndex:
             dcov = np.minimum(dh / np.maximum(mass, 1e-6), 1.0)
             a = cfg.coverage_exponent
             sim += getattr(cfg, f"weight_{chan}") * (qcov ** a) * (dcov ** (1.0 - a))
+        qmask = 0
+        for clause, weight in zip(clauses, weights):
+            if weight >= 1.0:
+                qmask |= question_types(clause)
+        if qmask and cfg.weight_qtype:
+            rmask = self._row_qt[:n]
+            typed = rmask != 0
+            match = (rmask & qmask) != 0
+            sim += np.where(typed, np.where(match, cfg.weight_qtype, -cfg.penalty_qtype), 0.0)
+        if cfg.weight_s > 0:
+            sem = self._sem.similarities(clauses, weights, len(self._slots))
+            if sem is not None:
+                sim += cfg.weight_s * np.maximum(sem, 0.0)[self._row_doc[:n]]
         ascore = self._answer_scores(qterms["c"])
         if ascore is not None:
             sim += cfg.weight_a * ascore[self._row_doc[:n]]
@@ -498,8 +550,8 @@ class SearchIndex:
         from knowledge.matcher import load_default
 
         if self._matcher is None:
-            self._matcher = load_default()
-        if self._matcher is False or self._matcher is None:
+            self._matcher = load_default(self._seg) or False  # False: missing, do not retry
+        if self._matcher is False:
             return ranked
         beta = self.config.rerank
         qn = normalize(query)

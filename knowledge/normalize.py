@@ -249,3 +249,40 @@ def clause_weights(clauses: list[str], long_chars: int = 24, context_weight: flo
     if not any(flags):
         return clauses, [1.0] * len(clauses)
     return clauses, [1.0 if f else context_weight for f in flags]
+
+
+# Question types: what kind of information is asked (bit i = _QTYPE_CUES[i]).
+_QTYPE_CUES = (
+    ("多少钱", "费用", "收费", "收取", "要钱", "付费", "价格", "价钱", "工本费", "免费", "花钱", "报名费",
+     "起步价", "运价", "交钱", "违约金"),                                          # cost
+    ("多久", "多长时间", "期限", "几天", "几个月", "几年", "时限", "时效", "有效期", "截止", "最晚",
+     "多少天", "多少年"),                                                          # duration
+    ("什么时候", "何时", "几点", "哪天", "时间"),                                   # when
+    ("比例", "额度", "上限", "最高", "最多", "最低", "标准", "多少"),                  # amount
+    ("流程", "手续", "步骤", "程序", "操作", "怎么办理", "如何办理", "怎么申请", "如何申请", "怎么补",
+     "补办", "怎么弄"),                                                            # procedure
+    ("材料", "资料", "证件", "带什么", "提交"),                                      # materials
+    ("哪里", "哪儿", "在哪", "地址", "地点", "去哪", "哪个部门", "找谁", "窗口"),         # where/who
+    ("什么是", "什么叫", "是什么", "定义", "指什么", "含义", "概念"),                     # definition
+    ("条件", "资格", "要求", "符合"),                                                # eligibility
+    ("电话", "热线", "联系方式"),                                                    # contact
+    ("为什么", "为啥", "原因"),                                                      # reason
+)
+_QTYPE_RES = [re.compile("|".join(map(re.escape, cues))) for cues in _QTYPE_CUES]
+
+
+def question_types(text: str) -> int:
+    """Bit mask of the kinds of information a normalised question asks for (cost, duration,
+    time, amount, procedure, materials, place, definition, eligibility, contact, reason).
+
+    Args:
+        text: Normalised text.
+
+    Returns:
+        The mask (0 when no cue is found).
+    """
+    mask = 0
+    for bit, rx in enumerate(_QTYPE_RES):
+        if rx.search(text):
+            mask |= 1 << bit
+    return mask

@@ -28,14 +28,14 @@ def read_terms(path: Path) -> Dict[str, str]:
 def load_seed(kb: KnowledgeService, records: Records, seed_dir: Path = SEED_DIR,
               actor: str = "seed") -> Dict[str, int]:
     """Upsert the seed entries, terms and cases (idempotent)."""
-    report = import_file(kb, seed_dir / "entries.jsonl", actor=actor, progress=False)
-    if report.errors:
-        raise ValueError("seed entries invalid: " + "; ".join(str(e) for e in report.errors[:5]))
     terms = read_terms(seed_dir / "terms.jsonl")
     existing = kb.terms()
     changed = {v: s for v, s in terms.items() if existing.get(v) != s}
-    if changed:
+    if changed:  # terms first, so entries are indexed with them in place
         kb.save_terms(changed, actor)
+    report = import_file(kb, seed_dir / "entries.jsonl", actor=actor, progress=False)
+    if report.errors:
+        raise ValueError("seed entries invalid: " + "; ".join(str(e) for e in report.errors[:5]))
     cases = records.load_cases(seed_dir / "cases.jsonl")
     _LOGGER.info("seed: %s, %d terms changed, %d cases", report.summary(), len(changed), cases)
     return {"created": report.created, "updated": report.updated, "terms": len(changed),

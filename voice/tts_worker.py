@@ -43,20 +43,36 @@ def _wait_for_wav(path: str, deadline: float) -> None:
     raise TimeoutError(f"audio file {path} was not completed")
 
 
+def _wait_idle(deadline: float) -> None:
+    """Wait until espeak-ng's command queue is empty.
+
+    espeak-ng applies ``SetParameter`` (rate, volume) through its asynchronous command
+    queue; synthesising before the queue drains sometimes uses the previous job's rate.
+    """
+    from pyttsx3.drivers import _espeak
+
+    while _espeak.IsPlaying():
+        if time.monotonic() > deadline:
+            raise TimeoutError("espeak-ng stayed busy")
+        time.sleep(0.002)
+
+
 def _synthesize(engine: Any, voice_id: str, finished: threading.Event, job: Dict[str, Any]) -> None:
     """Render one job to ``job['path']`` and wait until the file is really there."""
+    deadline = time.monotonic() + FILE_WAIT_SECONDS
     finished.clear()
     try:
         os.unlink(job["path"])
     except FileNotFoundError:
         pass
+    _wait_idle(deadline)
     # Voice first: selecting a voice resets espeak's rate, so rate and volume come after.
     engine.setProperty("voice", voice_id)
     engine.setProperty("rate", int(job["rate"]))
     engine.setProperty("volume", float(job["volume"]))
+    _wait_idle(deadline)
     engine.save_to_file(job["text"], job["path"])
-    engine.runAndWait()  # may return before the utterance has finished
-    deadline = time.monotonic() + FILE_WAIT_SECONDS
+    engine.runAndWait()  # returns before the utterance has finished
     if not finished.wait(timeout=FILE_WAIT_SECONDS):
         raise TimeoutError("finished-utterance event never arrived")
     _wait_for_wav(job["path"], deadline)

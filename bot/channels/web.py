@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, Union
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
+from bot import metrics
 from bot.channels.base import ChannelInput, ChannelOutput, InboundMessage, Preferences, TurnResult
 from bot.errors import BadRequest
+from bot.settings import MAX_TEXT_CHARS
 
 _LOGGER = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-MAX_TEXT_CHARS = 1000
 MAX_FRAME_BYTES = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\u2060\ufeff]")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 BUSY_MESSAGE = "系统繁忙，请稍后再试，或拨打 12345 热线。"
@@ -85,6 +87,8 @@ def parse_frame(data: Any) -> Union[ClientMessage, ClientPing]:
         raise FrameError("bad_id", "消息编号无效")
     if not isinstance(sender, str) or not _SENDER.match(sender):
         raise FrameError("bad_sender", "会话编号无效")
+    if isinstance(text, str):
+        text = _CONTROL.sub("", text)  # pasted text often carries invisible characters
     if not isinstance(text, str) or not text.strip():
         raise FrameError("empty_text", "请输入内容")
     if len(text) > MAX_TEXT_CHARS:
@@ -137,6 +141,7 @@ class WebInput(ChannelInput):
         self._replies: "OrderedDict[Tuple[str, str], asyncio.Future]" = OrderedDict()
         self._locks: Dict[str, Tuple[asyncio.Lock, List[int]]] = {}
         self._tasks: Set[asyncio.Task] = set()
+        self._sockets: Set[web.WebSocketResponse] = set()
         self.turns = 0  # dialogue turns actually run (duplicates excluded)
 
     def routes(self) -> List[web.RouteDef]:
@@ -161,6 +166,7 @@ class WebInput(ChannelInput):
             async with lock:  # one turn at a time per conversation, in arrival order
                 self.turns += 1
                 result = await self._dialogue(request).handle(self._inbound(msg))
+            metrics.TURNS.labels(self.name).inc()
             frame = self.output.reply_frame(msg.id, result)
         except Exception:  # noqa: BLE001 - the resident gets a clear message, the log the trace
             _LOGGER.exception("web turn failed for %s", msg.sender)
@@ -188,6 +194,7 @@ class WebInput(ChannelInput):
         """One WebSocket per page; each message is acked at once and answered when ready."""
         ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_FRAME_BYTES)
         await ws.prepare(request)
+        self._sockets.add(ws)
         send_lock = asyncio.Lock()
 
         async def send(frame: Dict[str, Any]) -> None:
@@ -202,6 +209,14 @@ class WebInput(ChannelInput):
         async def answer(msg: ClientMessage) -> None:
             await send(await self.deliver(request, msg))
 
+        try:
+            await self._serve(ws, send, answer)
+        finally:
+            self._sockets.discard(ws)
+        return ws
+
+    async def _serve(self, ws: web.WebSocketResponse, send: Callable[[Dict[str, Any]], Any],
+                     answer: Callable[[ClientMessage], Any]) -> None:
         async for raw in ws:
             if raw.type != WSMsgType.TEXT:
                 continue
@@ -220,7 +235,11 @@ class WebInput(ChannelInput):
             task = asyncio.create_task(answer(frame))  # outlives the socket on purpose
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return ws
+
+    async def close_sockets(self, app: Optional[web.Application] = None) -> None:
+        """Close every open WebSocket (``app.on_shutdown``); browsers reconnect on their own."""
+        for ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     async def rest_handler(self, request: web.Request) -> web.Response:
         """``POST /webhooks/web/messages``: same frame in, reply frame out."""

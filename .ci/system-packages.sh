@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages govbot's tests need: espeak-ng (TTS), chromium (browser tests),
+# PostgreSQL and Redis (scale-out tests), sox (audio checks), CJK fonts (screenshots).
+set -euo pipefail
+PKGS=(espeak-ng chromium postgresql redis-server sox fonts-noto-cjk)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

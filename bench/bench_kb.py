@@ -1,0 +1,396 @@
+"""Knowledge-retrieval benchmark: quality, question matching, speed and memory, with baselines."""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import logging
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from knowledge.decide import Candidate, RetrievalConfig, SearchResult
+from knowledge.index import IndexDoc, SearchIndex
+
+_LOGGER = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out" / "kb.json"
+TARGETS = {"top1": 0.92, "mrr5": 0.95, "declined": 0.90, "confident_wrong": 0.02,
+           "lcqmc_test": 0.80, "p99_ms_2080": 10.0, "p99_ms_20000": 30.0, "build_s_2080": 5.0}
+
+System = Callable[[str], SearchResult]
+
+
+def default_data_dir() -> Path:
+    """``GOVBOT_SHARED_DATA`` or ``../shared/data`` beside the repository."""
+    env = os.environ.get("GOVBOT_SHARED_DATA")
+    return Path(env) if env else (REPO / ".." / "shared" / "data").resolve()
+
+
+def load_faq_docs(path: str | Path) -> list[IndexDoc]:
+    """Read ``gov_faq_beijing.jsonl`` rows as index documents.
+
+    TODO(kb-import): swap for the real path once it is stable: ``knowledge.importer.import_file``
+    into a temporary SQLite database, then ``KnowledgeService.load_index()`` builds the index from
+    the published entries (so the benchmark also covers the import).
+    """
+    docs = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                docs.append(IndexDoc(id=row["id"], title=row["question"], similar=(),
+                                     answer=row.get("answer", ""),
+                                     department=row.get("department", "")))
+    return docs
+
+
+def load_queries(path: str | Path) -> list[dict]:
+    """Read ``{"query","gold","style"}`` rows."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def rss_mb() -> float:
+    """Current resident set size in MB (``/proc/self/status``, else peak from getrusage)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------------------- baselines
+class _Baseline:
+    """Ranks entry titles; ``answer`` when the top score reaches ``threshold`` (tuned on dev)."""
+
+    threshold = float("inf")
+
+    def build(self, docs: Sequence[IndexDoc]) -> None:
+        self.docs = list(docs)
+        self._fit([d.title for d in self.docs])
+
+    def search(self, query: str, top: int = 5) -> SearchResult:
+        scores = self._scores(query)
+        order = np.argsort(-scores)[:top]
+        cands = tuple(Candidate(self.docs[i].id, float(scores[i]), self.docs[i].title)
+                      for i in order if scores[i] > 0)
+        decision = "answer" if cands and cands[0].score >= self.threshold else "none"
+        return SearchResult(query, decision, cands)
+
+
+class Bm25Baseline(_Baseline):
+    """Plain jieba (own tokenizer, default dictionary) + ``rank_bm25.BM25Okapi`` over titles."""
+
+    def _fit(self, titles: list[str]) -> None:
+        import jieba
+        from rank_bm25 import BM25Okapi
+
+        self._tok = jieba.Tokenizer()
+        self._bm25 = BM25Okapi([self._cut(t) for t in titles])
+
+    def _cut(self, text: str) -> list[str]:
+        return [w for w in self._tok.lcut(text.lower()) if w.strip()] or [""]
+
+    def _scores(self, query: str) -> np.ndarray:
+        return np.asarray(self._bm25.get_scores(self._cut(query[:2000])))
+
+
+class TfidfBaseline(_Baseline):
+    """Character 1-2-gram TF-IDF cosine over titles (scikit-learn)."""
+
+    def _fit(self, titles: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2))
+        self._mat = self._vec.fit_transform(titles)
+
+    def _scores(self, query: str) -> np.ndarray:
+        return (self._mat @ self._vec.transform([query[:2000]]).T).toarray().ravel()
+
+
+def tune_threshold(baseline: _Baseline, dev: Sequence[dict]) -> float:
+    """Pick the baseline's answer threshold on dev (same utility as ``tune_engine``)."""
+    tops = [baseline.search(q["query"]) for q in dev]
+    n_a = max(1, sum(bool(q["gold"]) for q in dev))
+    best, best_u = float("inf"), -1e9
+    for th in sorted({c.candidates[0].score for c in tops if c.candidates}):
+        right = sum(1 for q, r in zip(dev, tops) if r.candidates and r.candidates[0].score >= th
+                    and r.candidates[0].id in q["gold"])
+        wrong = sum(1 for q, r in zip(dev, tops) if r.candidates and r.candidates[0].score >= th
+                    and r.candidates[0].id not in q["gold"])
+        u = (right - 4 * wrong) / n_a
+        if u > best_u:
+            best, best_u = th, u
+    baseline.threshold = best
+    return best
+
+
+# ---------------------------------------------------------------------------- quality
+def quality(system: System, queries: Sequence[dict]) -> dict:
+    """Top-1, MRR@5, no-answer declined, confident-wrong and per-style top-1."""
+    answerable = [q for q in queries if q["gold"]]
+    unanswerable = [q for q in queries if not q["gold"]]
+    top1 = mrr = declined = wrong = answered_right = 0.0
+    styles: dict[str, list[float]] = {}
+    for q in queries:
+        res = system(q["query"])
+        ids = [c.id for c in res.candidates]
+        gold = set(q["gold"])
+        if res.decision == "answer" and ids[0] not in gold:
+            wrong += 1
+        if not gold:
+            declined += res.decision != "answer"
+            styles.setdefault(q.get("style", "?"), []).append(float(res.decision != "answer"))
+            continue
+        hit = bool(ids) and ids[0] in gold
+        top1 += hit
+        answered_right += hit and res.decision == "answer"
+        rank = next((i for i, d in enumerate(ids[:5]) if d in gold), None)
+        mrr += 0.0 if rank is None else 1.0 / (rank + 1)
+        styles.setdefault(q.get("style", "?"), []).append(float(hit))
+    n_a, n_u = max(len(answerable), 1), max(len(unanswerable), 1)
+    return {"queries": len(queries), "top1": top1 / n_a, "mrr5": mrr / n_a,
+            "declined": declined / n_u if unanswerable else None,
+            "confident_wrong": wrong / max(len(queries), 1),
+            "answered_right": answered_right / n_a,
+            "per_style": {k: round(sum(v) / len(v), 4) for k, v in sorted(styles.items())}}
+
+
+def engine_system(index: SearchIndex) -> System:
+    return lambda q: index.search(q, top=5)
+
+
+def tune_engine(index: SearchIndex, dev: Sequence[dict]) -> RetrievalConfig:
+    """Grid-search the decision thresholds on dev (utility: right answers - 4 x wrong answers,
+    with declined no-answer queries as a constraint)."""
+    base, best, best_u = index.config, index.config, -1e9
+    for at in np.arange(0.40, 0.91, 0.05):
+        for margin in (0.0, 0.03, 0.06, 0.1, 0.15, 0.2):
+            for ct in (0.15, 0.2, 0.25, 0.3):
+                index.config = replace(base, answer_threshold=float(at), answer_margin=margin,
+                                       clarify_threshold=ct)
+                m = quality(engine_system(index), dev)
+                u = m["answered_right"] - 4 * m["confident_wrong"] * len(dev) / max(
+                    1, sum(bool(q["gold"]) for q in dev))
+                if u > best_u:
+                    best, best_u = index.config, u
+    index.config = base
+    return best
+
+
+# ---------------------------------------------------------------------------- speed
+def synthetic_docs(docs: Sequence[IndexDoc], target: int, seed: int = 0) -> list[IndexDoc]:
+    """Scale ``docs`` up to ``target`` entries: copies with perturbed ids and lightly varied
+    text (a district or audience prefix and one dropped character)."""
+    rng = random.Random(seed)
+    prefixes = ("朝阳区", "海淀区", "丰台区", "通州区", "大兴区", "昌平区", "顺义区", "外地来京人员",
+                "老年人", "企业", "个体户", "学生", "残疾人", "退役军人")
+    out = list(docs)
+    k = 0
+    while len(out) < target:
+        k += 1
+        for d in docs:
+            if len(out) >= target:
+                break
+            title = d.title
+            if len(title) > 6:
+                cut = rng.randrange(len(title))
+                title = title[:cut] + title[cut + 1:]
+            pre = rng.choice(prefixes)
+            out.append(IndexDoc(id=f"{d.id}-s{k}", title=pre + title, similar=d.similar,
+                                answer=pre + d.answer, department=d.department))
+    return out
+
+
+def speed(make_index: Callable[[], object], docs: Sequence[IndexDoc], queries: Sequence[str],
+          search: Callable[[object, str], object], reps: int = 3) -> dict:
+    """Build time, query latency percentiles, throughput and RSS growth for one system."""
+    gc.collect()
+    before = rss_mb()
+    t0 = time.perf_counter()
+    index = make_index()
+    index.build(docs)
+    build = time.perf_counter() - t0
+    for q in queries[:20]:
+        search(index, q)
+    lat = []
+    t1 = time.perf_counter()
+    for _ in range(reps):
+        for q in queries:
+            s = time.perf_counter()
+            search(index, q)
+            lat.append((time.perf_counter() - s) * 1000)
+    wall = time.perf_counter() - t1
+    lat.sort()
+    return {"docs": len(docs), "build_s": round(build, 3),
+            "p50_ms": round(statistics.median(lat), 3),
+            "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 3),
+            "qps": round(len(lat) / wall, 1), "rss_mb": round(rss_mb(), 1),
+            "rss_growth_mb": round(rss_mb() - before, 1), "_index": index}
+
+
+# ---------------------------------------------------------------------------- matching
+def matching(data_dir: Path) -> dict:
+    """Matcher accuracy on LCQMC dev/test and AFQMC dev at the threshold chosen on LCQMC dev."""
+    from knowledge.matcher import DEFAULT_PATH, evaluate, load_default
+
+    matcher = load_default()
+    if matcher is None:
+        return {"error": f"no model at {DEFAULT_PATH}; run python -m knowledge.matcher train"}
+    out: dict = {"threshold": matcher.threshold}
+    for name in ("lcqmc_dev", "lcqmc_test", "afqmc_dev"):
+        path = data_dir / f"{name}.tsv"
+        if path.exists():
+            t0 = time.perf_counter()
+            out[name] = evaluate(matcher, path)["accuracy"]
+            out[f"{name}_s"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+# ---------------------------------------------------------------------------- report
+def _fmt(v, pct: bool = True) -> str:
+    if v is None:
+        return "–"
+    return f"{100 * v:.1f}%" if pct else f"{v}"
+
+
+def render(report: dict) -> str:
+    """Markdown tables of the report."""
+    lines = ["## Retrieval quality", ""]
+    systems = list(report["quality"])
+    for split in ("dev", "test"):
+        lines += [f"**{split}**", "", "| system | top-1 | MRR@5 | no-answer declined | "
+                  "confident-wrong | answered right | per-style top-1 (unanswerable: declined) |",
+                  "|---|---|---|---|---|---|---|"]
+        for name in systems:
+            m = report["quality"][name].get(split)
+            if not m:
+                continue
+            styles = ", ".join(f"{k} {100 * v:.0f}%" for k, v in m["per_style"].items())
+            lines.append(f"| {name} | {_fmt(m['top1'])} | {_fmt(m['mrr5'])} | "
+                         f"{_fmt(m['declined'])} | {_fmt(m['confident_wrong'])} | "
+                         f"{_fmt(m['answered_right'])} | {styles} |")
+        lines.append("")
+    t = TARGETS
+    lines += [f"Targets: top-1 ≥ {t['top1']:.0%}, MRR@5 ≥ {t['mrr5']:.0%}, declined ≥ "
+              f"{t['declined']:.0%}, confident-wrong ≤ {t['confident_wrong']:.0%}.", "",
+              "## Question matching (threshold chosen on LCQMC dev)", "",
+              "| set | accuracy | target |", "|---|---|---|"]
+    mt = report.get("matching", {})
+    if "error" in mt:
+        lines.append(f"| – | {mt['error']} | |")
+    for name in ("lcqmc_dev", "lcqmc_test", "afqmc_dev"):
+        if name in mt:
+            target = f"≥ {t['lcqmc_test']:.2f}" if name == "lcqmc_test" else ""
+            note = " (training set)" if name == "lcqmc_dev" else ""
+            lines.append(f"| {name}{note} | {mt[name]:.4f} | {target} |")
+    lines += ["", "## Speed and memory", "", "| system | entries | build s | p50 ms | p99 ms | "
+              "queries/s | RSS MB | RSS growth MB | target |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in report["speed"]:
+        target = ""
+        if row["system"] == "engine":
+            p99t = t["p99_ms_2080"] if row["docs"] <= 2080 else t["p99_ms_20000"]
+            target = f"p99 ≤ {p99t:g} ms" + (f", build ≤ {t['build_s_2080']:g} s"
+                                              if row["docs"] <= 2080 else "")
+        lines.append(f"| {row['system']} | {row['docs']} | {row['build_s']} | {row['p50_ms']} | "
+                     f"{row['p99_ms']} | {row['qps']} | {row['rss_mb']} | {row['rss_growth_mb']} "
+                     f"| {target} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; print markdown tables and write ``bench/out/kb.json``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_kb")
+    parser.add_argument("--data", type=Path, default=default_data_dir())
+    parser.add_argument("--dev", type=Path, default=REPO / "bench" / "data" / "kb_dev.jsonl")
+    parser.add_argument("--test", type=Path, default=REPO / "bench" / "data" / "kb_test.jsonl")
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--scale", type=int, default=20000, help="0 skips the scale-up run")
+    parser.add_argument("--tune", action="store_true", help="grid-search thresholds on dev")
+    parser.add_argument("--rerank", type=float, default=None,
+                        help="matcher blend weight for the +matcher run (default: config or 0.3)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    faq = args.data / "gov_faq_beijing.jsonl"
+    if not faq.exists():
+        print(f"missing {faq}: set GOVBOT_SHARED_DATA or --data", file=sys.stderr)
+        return 2
+    docs = load_faq_docs(faq)
+    splits = {name: load_queries(path) for name, path in (("dev", args.dev), ("test", args.test))
+              if path.exists()}
+    if "dev" not in splits:
+        print(f"missing {args.dev}", file=sys.stderr)
+        return 2
+    speed_queries = [q["query"] for qs in splits.values() for q in qs]
+    messages = args.data / "citizen_messages_beijing.jsonl"
+    if messages.exists():
+        with open(messages, encoding="utf-8") as fh:
+            speed_queries += [json.loads(line)["message"] for _, line in zip(range(200), fh)]
+    report: dict = {"docs": len(docs), "splits": {k: len(v) for k, v in splits.items()},
+                    "quality": {}, "speed": [], "targets": TARGETS}
+
+    run = speed(SearchIndex, docs, speed_queries, lambda ix, q: ix.search(q))
+    index = run.pop("_index")
+    report["speed"].append({"system": "engine", **run})
+    if args.tune:
+        index.config = tune_engine(index, splits["dev"])
+        print("tuned on dev:", index.config)
+    base_rerank = index.config.rerank
+    rerank = args.rerank if args.rerank is not None else (base_rerank or 0.3)
+    variants = {"engine (no matcher)": replace(index.config, rerank=0.0),
+                f"engine + matcher (rerank {rerank:g})": replace(index.config, rerank=rerank)}
+    for name, cfg in variants.items():
+        index.config = cfg
+        report["quality"][name] = {s: quality(engine_system(index), qs) for s, qs in splits.items()}
+    index.config = replace(index.config, rerank=base_rerank)
+    run = speed(SearchIndex, docs, speed_queries, lambda ix, q: ix.search(q))
+    del run["_index"]
+    report["speed"].append({"system": "engine (second build, warm tokenizer)", **run})
+    if rerank > 0:
+        def make():
+            ix = SearchIndex()
+            ix.config = replace(ix.config, rerank=rerank)
+            return ix
+        run = speed(make, docs, speed_queries, lambda ix, q: ix.search(q))
+        del run["_index"]
+        report["speed"].append({"system": "engine + matcher", **run})
+
+    for name, cls in (("bm25 (jieba + rank_bm25)", Bm25Baseline),
+                      ("tfidf (char 1-2)", TfidfBaseline)):
+        run = speed(cls, docs, speed_queries, lambda ix, q: ix.search(q), reps=1)
+        base = run.pop("_index")
+        report["speed"].append({"system": name, **run})
+        th = tune_threshold(base, splits["dev"])
+        report["quality"][f"{name}, answer ≥ {th:.3g}"] = {
+            s: quality(base.search, qs) for s, qs in splits.items()}
+
+    if args.scale:
+        big = synthetic_docs(docs, args.scale)
+        for name, make, reps in (("engine", SearchIndex, 2), ("tfidf (char 1-2)", TfidfBaseline, 1)):
+            run = speed(make, big, speed_queries, lambda ix, q: ix.search(q), reps=reps)
+            del run["_index"]
+            report["speed"].append({"system": name, **run})
+            gc.collect()
+    report["matching"] = matching(args.data)
+    report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(render(report))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"\nwritten {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Latent semantic space of the knowledge base itself (character LSA), fitted at index build."""
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+_LOGGER = logging.getLogger(__name__)
+
+FIT_SAMPLE = 3000
+"""The SVD is fitted on at most this many entries; the others are folded in."""
+
+
+class SemanticSpace:
+    """Character-unigram LSA over the entries' text (title repeated, plus the answer prefix).
+
+    Characters that co-occur in the same entries end up close, which links a resident's words to
+    the official wording (婚假 ~ 婚丧假, 带薪年假 ~ 年休假) without any external model: the space is
+    learnt from the published entries when the index is built, and new entries are folded in.
+    ``similarities`` returns the cosine between a query and every slot (0 for empty slots).
+    """
+
+    def __init__(self, dims: int = 150, seed: int = 0):
+        self.dims, self.seed = dims, seed
+        self.vocab: dict[str, int] = {}
+        self.idf = np.zeros(0, np.float32)
+        self.proj = np.zeros((0, 0), np.float32)  # vocab x dims
+        self.vectors = np.zeros((0, 0), np.float32)  # slots x dims, rows unit length or zero
+        self.fitted_docs = 0
+
+    @property
+    def ready(self) -> bool:
+        """True once a space has been fitted."""
+        return self.proj.size > 0
+
+    def _tfidf(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        vocab = self.vocab
+        pairs = [(vocab[ch], c) for ch, c in Counter(text).items() if ch in vocab]
+        if not pairs:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        cols = np.fromiter((p[0] for p in pairs), np.int64, len(pairs))
+        vals = np.log(np.fromiter((p[1] for p in pairs), np.float32, len(pairs))) + 1.0
+        vals *= self.idf[cols]
+        vals /= max(float(np.linalg.norm(vals)), 1e-9)
+        return cols, vals
+
+    def embed(self, text: str) -> np.ndarray:
+        """Unit vector of a normalised text in the space (zeros if nothing is known)."""
+        cols, vals = self._tfidf(text)
+        if not len(cols):
+            return np.zeros(self.dims if self.ready else 0, np.float32)
+        vec = vals @ self.proj[cols]
+        return vec / max(float(np.linalg.norm(vec)), 1e-9)
+
+    def fit(self, texts: Sequence[str | None]) -> None:
+        """Fit the space on ``texts`` (slot order; None marks an empty slot) and embed them all.
+
+        Args:
+            texts: Normalised entry texts by slot.
+        """
+        from scipy.sparse import csr_matrix
+        from sklearn.utils.extmath import randomized_svd
+
+        live = [i for i, t in enumerate(texts) if t]
+        step = max(1, math.ceil(len(live) / FIT_SAMPLE))
+        df: Counter = Counter()
+        for i in live[::step]:
+            df.update(set(texts[i]))
+        n = len(live[::step])
+        chars = sorted(ch for ch, d in df.items() if d >= 2)
+        dims = min(self.dims, n - 1, len(chars) - 1)
+        if dims < 2:
+            self.__init__(self.dims, self.seed)
+            return
+        self.vocab = {ch: i for i, ch in enumerate(chars)}
+        self.idf = np.array([math.log((1 + n) / (1 + df[ch])) + 1.0 for ch in chars], np.float32)
+        indptr, cols, vals = [0], [], []
+        for i in live:
+            c, v = self._tfidf(texts[i])
+            cols.append(c)
+            vals.append(v)
+            indptr.append(indptr[-1] + len(c))
+        mat = csr_matrix((np.concatenate(vals), np.concatenate(cols), indptr),
+                         shape=(len(live), len(chars)), dtype=np.float32)
+        _, _, vt = randomized_svd(mat[::step], dims, n_iter=3, random_state=self.seed)
+        self.proj = np.ascontiguousarray(vt.T, dtype=np.float32)
+        self.dims = dims
+        emb = np.asarray(mat @ self.proj, np.float32)
+        emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)
+        self.vectors = np.zeros((len(texts), dims), np.float32)
+        self.vectors[live] = emb
+        self.fitted_docs = len(live)
+        _LOGGER.debug("semantic space: %d docs (%d sampled), %d chars, %d dims", len(live), n,
+                      len(chars), dims)
+
+    def set(self, slot: int, text: str | None) -> None:
+        """Embed (or clear, with None) one slot, growing the table as needed."""
+        if not self.ready:
+            return
+        if slot >= len(self.vectors):
+            grown = np.zeros((max(slot + 1, 2 * len(self.vectors)), self.dims), np.float32)
+            grown[: len(self.vectors)] = self.vectors
+            self.vectors = grown
+        self.vectors[slot] = self.embed(text) if text else 0.0
+
+    def similarities(self, texts: Sequence[str], weights: Sequence[float],
+                     slots: int) -> np.ndarray | None:
+        """Cosine of the weighted sum of the texts' vectors with the first ``slots`` slots.
+
+        Args:
+            texts: Normalised query clauses.
+            weights: Their weights.
+            slots: Length of the result.
+
+        Returns:
+            Similarities by slot, or None when the space or the query is empty.
+        """
+        if not self.ready or not texts:
+            return None
+        vec = sum((w * self.embed(t) for t, w in zip(texts, weights)),
+                  np.zeros(self.dims, np.float32))
+        norm = float(np.linalg.norm(vec))
+        if norm < 1e-9:
+            return None
+        vec /= norm
+        out = np.zeros(slots, np.float32)
+        m = min(slots, len(self.vectors))
+        out[:m] = self.vectors[:m] @ vec
+        return out

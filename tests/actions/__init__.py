@@ -1,0 +1,1 @@
+"""Tests for rasa-sdk custom actions."""

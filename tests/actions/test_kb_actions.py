@@ -1,0 +1,84 @@
+"""Knowledge-base actions: answer, clarify then choose, decline, follow-up from the current entry."""
+from __future__ import annotations
+
+from actions.kb_actions import ActionAnswerField, ActionAnswerService, ActionChooseOption
+from tests.actions.conftest import make_tracker, slots_of
+
+
+def test_answer_sets_context_and_sends_guide(services, dispatcher):
+    events = ActionAnswerService().run(dispatcher, make_tracker("社保卡丢了怎么补办", "ask_service"), {})
+    slots = slots_of(events)
+    assert slots["current_entry"] == "card-reissue"
+    message = dispatcher.messages[0]
+    assert "挂失" in message["text"]
+    assert message["custom"]["type"] == "guide"
+    assert message["custom"]["fields"]["materials"] == ["居民身份证原件", "近期一寸照片"]
+    assert slots["last_answer"][0]["text"] == message["text"]
+
+
+def test_unknown_question_declines_and_is_logged(services, dispatcher):
+    tracker = make_tracker("火星移民签证怎么申请", "ask_service")
+    events = ActionAnswerService().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["custom"]["type"] == "none"
+    assert "12345" in dispatcher.messages[0]["text"]
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/request_human"
+    queued = services.records.list_unanswered()
+    assert queued and queued[0]["query"] == "火星移民签证怎么申请"
+    assert "current_entry" not in slots_of(events)
+
+
+def test_out_of_scope_is_declined_without_logging(services, dispatcher):
+    ActionAnswerService().run(dispatcher, make_tracker("讲个笑话吧", "out_of_scope"), {})
+    assert "不在政务服务范围" in dispatcher.messages[0]["text"]
+    assert services.records.list_unanswered() == []
+
+
+def test_follow_up_uses_current_entry_not_a_new_search(services, dispatcher):
+    tracker = make_tracker("要带什么材料", "ask_materials", slots={"current_entry": "card-reissue"})
+    ActionAnswerField().run(dispatcher, tracker, {})
+    text = dispatcher.messages[0]["text"]
+    assert "1. 居民身份证原件" in text and "2. 近期一寸照片" in text
+    assert dispatcher.messages[0]["custom"]["fields"] == {"materials": ["居民身份证原件", "近期一寸照片"]}
+
+
+def test_follow_up_place_hours_and_missing_field(services, dispatcher):
+    tracker = make_tracker("在哪里办", "ask_place_hours", slots={"current_entry": "card-reissue"})
+    ActionAnswerField().run(dispatcher, tracker, {})
+    assert "政务服务中心" in dispatcher.messages[0]["text"] and "9:00" in dispatcher.messages[0]["text"]
+    other = type(dispatcher)()
+    tracker = make_tracker("收费吗", "ask_fees", slots={"current_entry": "elder-card"})
+    ActionAnswerField().run(other, tracker, {})
+    assert "没有单独列出收费标准" in other.messages[0]["text"]
+
+
+def test_clarify_then_choose_by_number_and_by_words(services, dispatcher):
+    events = ActionAnswerService().run(dispatcher, make_tracker("社保卡", "ask_service"), {})
+    slots = slots_of(events)
+    assert dispatcher.messages[0]["custom"]["type"] == "candidates", dispatcher.messages
+    ids = slots["candidates"]
+    assert 2 <= len(ids) <= 3 and {"card-reissue", "card-first"} <= set(ids)
+    assert dispatcher.messages[0]["buttons"][1]["payload"] == '/choose_option{"option": "2"}'
+    for text in ("2", "第二个"):
+        out = type(dispatcher)()
+        chosen = ActionChooseOption().run(out, make_tracker(text, "choose_option",
+                                                            slots={"candidates": ids}), {})
+        assert slots_of(chosen)["current_entry"] == ids[1]
+    out = type(dispatcher)()
+    chosen = ActionChooseOption().run(out, make_tracker("补办那个", "choose_option",
+                                                        slots={"candidates": ids}), {})
+    assert slots_of(chosen)["current_entry"] == "card-reissue"
+
+
+def test_typed_number_after_clarify_is_a_choice_whatever_the_intent(services, dispatcher):
+    ids = ["card-reissue", "card-first"]
+    events = ActionAnswerService().run(dispatcher, make_tracker("2", "inform",
+                                                                slots={"candidates": ids}), {})
+    assert slots_of(events)["current_entry"] == "card-first"
+
+
+def test_choose_without_candidates_or_out_of_range(services, dispatcher):
+    assert ActionChooseOption().run(dispatcher, make_tracker("2", "choose_option"), {}) == []
+    out = type(dispatcher)()
+    ActionChooseOption().run(out, make_tracker("7", "choose_option",
+                                               slots={"candidates": ["card-reissue", "card-first"]}), {})
+    assert "1 到 2" in out.messages[0]["text"]

@@ -1,0 +1,47 @@
+"""Parsing of option numbers, phone numbers, application numbers and districts."""
+from __future__ import annotations
+
+import pytest
+
+from actions.text import (is_refusal, parse_application_number, parse_district, parse_option,
+                          parse_phone)
+
+TITLES = ["社会保障卡怎么补办？", "医保异地就医怎么备案？", "公积金怎么提取？"]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2", 1), ("第二个", 1), ("选1", 0), ("第三条", 2), ("二", 1), ("最后一个", 2),
+    ("就是那个社保的", 0), ("上面那个医保的", 1), ("公积金那个", 2), ("5", None), ("第九个", None),
+    ("随便", None), ("", None),
+])
+def test_parse_option(text, expected):
+    assert parse_option(text, TITLES) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("13812345678", "13812345678"), ("我的电话是 138 1234 5678", "13812345678"),
+    ("幺三八幺二三四五六七八", "13812345678"), ("010-62345678", "010-62345678"),
+    ("1381234567", None), ("身份证110105195603121238", None), ("不留", None),
+])
+def test_parse_phone(text, expected):
+    assert parse_phone(text) == expected
+
+
+def test_refusal():
+    assert is_refusal("不方便留电话") and is_refusal("不留") and not is_refusal("13812345678")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("SB202611200001", "SB202611200001"), ("sb 2026 1120 0001", "SB202611200001"),
+    ("编号是GA二零二六一一二零零零零二", "GA202611200002"), ("SB2026", None), ("", None),
+])
+def test_parse_application_number(text, expected):
+    assert parse_application_number(text) == expected
+
+
+def test_parse_district():
+    districts = ["朝阳区", "海淀区"]
+    aliases = {"朝阳": "朝阳区", "海淀": "海淀区"}
+    assert parse_district("我在朝阳区", districts, aliases) == "朝阳区"
+    assert parse_district("住海淀那边", districts, aliases) == "海淀区"
+    assert parse_district("不知道", districts, aliases) is None

@@ -1,0 +1,1 @@
+"""Tests for the benchmark tooling under bench/."""

@@ -1,0 +1,153 @@
+"""Integration: multi-turn conversations through ``/api/chat`` on a real server with the trained model."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def sender() -> str:
+    return "t-" + uuid.uuid4().hex[:12]
+
+
+def texts(body: dict) -> str:
+    return "\n".join(m["text"] for m in body["messages"])
+
+
+def customs(body: dict, kind: str) -> list:
+    return [m["custom"] for m in body["messages"] if (m.get("custom") or {}).get("type") == kind]
+
+
+def test_health_and_metrics(live_server):
+    status, body = live_server.post("/api/chat", json.dumps({"sender": "m1", "text": "你好"}).encode())
+    assert status == 200
+    import urllib.request
+    with urllib.request.urlopen(live_server.url + "/healthz") as resp:
+        health = json.loads(resp.read())
+    assert health["status"] == "ok" and health["entries_indexed"] >= 80 and health["agent"]
+    with urllib.request.urlopen(live_server.url + "/metrics") as resp:
+        metrics = resp.read().decode()
+    assert "govbot_turns_total" in metrics and 'route="/api/chat"' in metrics
+
+
+def test_answer_then_follow_up_fields_from_same_entry(live_server):
+    s = sender()
+    first = live_server.chat(s, "社保卡丢了怎么补办")
+    guide = customs(first, "guide") or customs(first, "answer")
+    assert guide, first
+    entry_id = guide[0]["entry_id"]
+    follow = live_server.chat(s, "要带什么材料？")
+    fields = customs(follow, "field")
+    assert fields and fields[0]["entry_id"] == entry_id, follow
+    assert "materials" in fields[0]["fields"]
+    where = live_server.chat(s, "在哪里办？")
+    assert customs(where, "field")[0]["entry_id"] == entry_id
+
+
+def test_clarify_then_choose_by_typing_two(live_server):
+    s = sender()
+    body = live_server.chat(s, "社保卡")
+    cands = customs(body, "candidates")
+    assert cands, body
+    items = cands[0]["candidates"]
+    assert 2 <= len(items) <= 3
+    assert body["messages"][0]["buttons"][1]["payload"].startswith("/choose_option")
+    chosen = live_server.chat(s, "2")
+    answered = customs(chosen, "guide") + customs(chosen, "answer")
+    assert answered and answered[0]["entry_id"] == items[1]["id"], chosen
+
+
+def test_clarify_then_choose_by_button_payload(live_server):
+    s = sender()
+    body = live_server.chat(s, "社保卡")
+    items = customs(body, "candidates")[0]["candidates"]
+    chosen = live_server.chat(s, body["messages"][0]["buttons"][0]["payload"])
+    answered = customs(chosen, "guide") + customs(chosen, "answer")
+    assert answered[0]["entry_id"] == items[0]["id"]
+
+
+def test_unknown_question_is_declined_honestly(live_server):
+    body = live_server.chat(sender(), "请问火星殖民地的户口怎么迁过去")
+    assert customs(body, "none") or customs(body, "candidates"), body
+    assert not customs(body, "guide")
+
+
+def test_handoff_from_anywhere(live_server):
+    s = sender()
+    live_server.chat(s, "我要投诉")
+    body = live_server.chat(s, "转人工")
+    handoff = customs(body, "handoff")
+    assert handoff and handoff[0]["handoff_id"] >= 1, body
+    after = live_server.chat(s, "公积金租房怎么提取")
+    assert customs(after, "guide") or customs(after, "answer") or customs(after, "candidates")
+
+
+def test_complaint_form_with_correction(live_server):
+    s = sender()
+    assert "具体" in texts(live_server.chat(s, "我要投诉"))
+    assert "哪个区" in texts(live_server.chat(s, "我家楼下的饭馆每天半夜还在装修，噪音特别大"))
+    assert "电话" in texts(live_server.chat(s, "朝阳区"))
+    confirm = live_server.chat(s, "13812345678")
+    assert customs(confirm, "ticket_confirm")[0]["phone"] == "13812345678", confirm
+    corrected = live_server.chat(s, "电话不对，是13900001111")
+    assert customs(corrected, "ticket_confirm")[0]["phone"] == "13900001111", corrected
+    done = live_server.chat(s, "确认")
+    ticket = customs(done, "ticket")
+    assert ticket and ticket[0]["number"].startswith("GD"), done
+
+
+def test_progress_check(live_server):
+    s = sender()
+    assert "编号" in texts(live_server.chat(s, "帮我查一下办件进度"))
+    body = live_server.chat(s, "SB202611200001")
+    progress = customs(body, "progress")
+    assert progress and progress[0]["found"], body
+
+
+def test_preferences_and_repeat(live_server):
+    s = sender()
+    first = live_server.chat(s, "租房可以提取公积金吗")
+    body = live_server.chat(s, "说慢一点")
+    assert body["preferences"]["rate"] == "slow"
+    again = live_server.chat(s, "再说一遍")
+    assert again["messages"][0]["text"] == first["messages"][0]["text"]
+    assert again["preferences"]["rate"] == "slow"
+    assert live_server.chat(s, "字太小了看不清")["preferences"]["large_text"] is True
+
+
+@pytest.mark.parametrize("body,status,code", [
+    (b"", 400, "empty_body"),
+    (b"{not json", 400, "invalid_json"),
+    (b"\xff\xfe\x00bad", 400, "invalid_encoding"),
+    (b"[1,2]", 400, "invalid_json"),
+    (json.dumps({"sender": "a", "text": ""}).encode(), 400, "empty_text"),
+    (json.dumps({"sender": "a", "text": "   "}).encode(), 400, "empty_text"),
+    (json.dumps({"sender": "a", "text": "你好\x07"}).encode(), 400, "control_characters"),
+    (json.dumps({"sender": "a b", "text": "你好"}).encode(), 400, "invalid_sender"),
+    (json.dumps({"sender": "a", "text": 5}).encode(), 400, "invalid_text"),
+    (json.dumps({"sender": "a", "text": "字" * 3000}, ensure_ascii=False).encode(), 413, "text_too_long"),
+    (json.dumps({"sender": "a", "text": "字" * 100_000}, ensure_ascii=False).encode(), 413,
+     "payload_too_large"),
+])
+def test_bad_input_gets_clear_json_error(live_server, body, status, code):
+    got_status, got = live_server.post("/api/chat", body)
+    assert got_status == status, got
+    assert got["error"]["code"] == code and got["error"]["message"]
+
+
+def test_html_is_accepted_and_echoed_inert(live_server):
+    s = sender()
+    body = live_server.chat(s, "<script>alert('x')</script>社保卡怎么补办")
+    assert body["messages"]
+    raw_status, raw = live_server.post("/api/chat", json.dumps(
+        {"sender": s, "text": "<img src=x onerror=alert(1)>"}).encode())
+    assert raw_status == 200
+
+
+def test_server_survives_bad_input_and_keeps_serving(live_server):
+    for _ in range(3):
+        live_server.post("/api/chat", b"\x00\x01\x02")
+    assert live_server.chat(sender(), "你好")["messages"]

@@ -1,0 +1,182 @@
+"""TTS service: real espeak-ng audio from a worker process, cache, restarts, timeouts, /api/tts."""
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import signal
+import time
+import wave
+from typing import Any, AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from bot.errors import error_middleware
+from voice import routes as voice_routes
+from voice.routes import MAX_TTS_BODY, MAX_TTS_CHARS
+from voice.tts import TTS, TtsError, TtsService, TtsUnavailable, tts_ctx
+
+_LOGGER = logging.getLogger(__name__)
+SENTENCE = "请拨打12345咨询，办公时间9:00-17:00。"
+
+
+def wav_info(audio: bytes) -> tuple:
+    """(channels, sample width, rate, seconds) of a WAV."""
+    with wave.open(io.BytesIO(audio)) as wav:
+        return (wav.getnchannels(), wav.getsampwidth(), wav.getframerate(),
+                wav.getnframes() / wav.getframerate())
+
+
+@pytest.fixture
+async def tts() -> AsyncIterator[TtsService]:
+    service = TtsService(job_timeout=10.0)
+    await service.start()
+    assert service.available, service.unavailable_reason
+    yield service
+    await service.stop()
+
+
+async def test_real_wav_with_plausible_duration(tts: TtsService) -> None:
+    audio = await tts.synthesize(SENTENCE)
+    channels, width, rate, seconds = wav_info(audio)
+    assert (channels, width, rate) == (1, 2, 22050)
+    # 请拨打幺二三四五咨询，办公时间九点到十七点: 20 syllables at 165 wpm ≈ 0.3 s each.
+    assert 3.0 < seconds < 12.0, seconds
+
+
+async def test_slow_rate_is_longer(tts: TtsService) -> None:
+    normal = wav_info(await tts.synthesize(SENTENCE, rate="normal"))[3]
+    slow = wav_info(await tts.synthesize(SENTENCE, rate="slow"))[3]
+    assert slow > normal * 1.25, (normal, slow)
+
+
+async def test_rate_changes_apply_to_the_very_next_job(tts: TtsService) -> None:
+    """espeak-ng applies rate changes asynchronously; alternating rates must not leak across jobs."""
+    durations = {"normal": set(), "slow": set()}
+    for i in range(12):
+        rate = ("normal", "slow")[i % 2]
+        audio = await tts.synthesize(f"第{i}次：{SENTENCE}", rate=rate)
+        durations[rate].add(wav_info(audio)[3])
+    assert max(durations["normal"]) * 1.25 < min(durations["slow"]), durations
+
+
+async def test_text_is_normalised_before_synthesis(tts: TtsService) -> None:
+    spoken = await tts.synthesize("热线幺二三四五")
+    jobs = tts.stats.jobs
+    assert await tts.synthesize("热线12345") == spoken  # same speech text: served from cache
+    assert tts.stats.jobs == jobs and tts.stats.cache_hits == 1
+
+
+async def test_cache_is_bounded() -> None:
+    service = TtsService(cache_bytes=150_000)
+    await service.start()
+    try:
+        for text in ("第一句话。", "第二句话。", "第三句话，比较长一些。"):
+            await service.synthesize(text)
+        info = service.cache_info()
+        assert info["bytes"] <= 150_000 and info["entries"] < 3
+    finally:
+        await service.stop()
+
+
+async def test_concurrent_requests_are_serialised(tts: TtsService) -> None:
+    texts = [f"这是第{i}条回答。" for i in range(1, 6)]
+    results = await asyncio.gather(*(tts.synthesize(t) for t in texts))
+    assert all(wav_info(a)[3] > 0.5 for a in results)
+    assert len(set(results)) == len(texts)
+
+
+async def test_worker_killed_between_jobs_is_restarted(tts: TtsService) -> None:
+    pid = tts.worker_pid
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.sleep(0.2)
+    audio = await tts.synthesize("重启以后继续朗读。")
+    assert wav_info(audio)[3] > 0.5
+    assert tts.stats.restarts == 1 and tts.worker_pid not in (None, pid)
+
+
+async def test_worker_dying_mid_job_gives_clear_error(tts: TtsService) -> None:
+    pid = tts.worker_pid
+    os.kill(pid, signal.SIGSTOP)  # freeze it so the job is in flight when it dies
+    job = asyncio.create_task(tts.synthesize("这一句会被中断。"))
+    await asyncio.sleep(0.5)
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(TtsError) as err:
+        await asyncio.wait_for(job, timeout=10)
+    assert "中断" in err.value.message
+    assert wav_info(await tts.synthesize("恢复正常。"))[3] > 0.3
+
+
+async def test_hung_worker_times_out_and_recovers() -> None:
+    service = TtsService(job_timeout=1.5)
+    await service.start()
+    try:
+        os.kill(service.worker_pid, signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(TtsError) as err:
+            await service.synthesize("这一句会超时。")
+        assert time.monotonic() - started < 8 and "超时" in err.value.message
+        assert wav_info(await service.synthesize("超时之后恢复。"))[3] > 0.3
+    finally:
+        await service.stop()
+
+
+async def test_missing_voice_reports_unavailable() -> None:
+    service = TtsService(voice="no-such-voice-xyz", start_timeout=20)
+    await service.start()
+    try:
+        assert not service.available and "no-such-voice-xyz" in service.unavailable_reason
+        with pytest.raises(TtsUnavailable):
+            await service.synthesize("你好")
+    finally:
+        await service.stop()
+
+
+async def test_bad_arguments(tts: TtsService) -> None:
+    with pytest.raises(ValueError):
+        await tts.synthesize("你好", rate="fast")
+    with pytest.raises(ValueError):
+        await tts.synthesize("<p></p> https://example.org")
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any) -> Any:
+    app = web.Application(middlewares=[error_middleware])
+    app.cleanup_ctx.append(tts_ctx)
+    app.add_routes(voice_routes.routes())
+    return await aiohttp_client(app)
+
+
+async def test_api_tts_returns_wav(client: Any) -> None:
+    resp = await client.post("/api/tts", json={"text": "社保卡补办需要3个工作日。", "rate": "slow"})
+    assert resp.status == 200 and resp.content_type == "audio/wav"
+    assert wav_info(await resp.read())[3] > 1.0
+    assert client.server.app[TTS].stats.jobs == 1
+
+
+@pytest.mark.parametrize("body,status,code", [
+    (b"not json", 400, "bad_json"),
+    (b"[1, 2]", 400, "bad_json"),
+    (b'{"rate": "slow"}', 400, "missing_text"),
+    (b'{"text": "   "}', 400, "missing_text"),
+    (b'{"text": "hi", "rate": "fast"}', 400, "bad_rate"),
+    (b'{"text": "hi", "volume": 11}', 400, "bad_volume"),
+    (('{"text": "%s"}' % ("长" * (MAX_TTS_CHARS + 1))).encode(), 400, "text_too_long"),
+    (b'{"text": "' + b"a" * (MAX_TTS_BODY + 10) + b'"}', 413, "payload_too_large"),
+    (b'{"text": "<br>"}', 400, "nothing_to_say"),
+])
+async def test_api_tts_rejects_bad_input(client: Any, body: bytes, status: int, code: str) -> None:
+    resp = await client.post("/api/tts", data=body, headers={"Content-Type": "application/json"})
+    assert resp.status == status
+    assert (await resp.json())["error"]["code"] == code
+
+
+async def test_api_tts_without_worker_is_503(aiohttp_client: Any) -> None:
+    app = web.Application(middlewares=[error_middleware])
+    app.add_routes(voice_routes.routes())
+    client = await aiohttp_client(app)
+    resp = await client.post("/api/tts", json={"text": "你好"})
+    assert resp.status == 503
+    assert (await resp.json())["error"]["code"] == "tts_unavailable"

@@ -1,0 +1,1 @@
+"""Browser and page tests for the web chat."""
