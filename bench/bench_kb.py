@@ -138,8 +138,13 @@ def tune_threshold(baseline: _Baseline, dev: Sequence[dict]) -> float:
 
 
 # ---------------------------------------------------------------------------- quality
-def quality(system: System, queries: Sequence[dict]) -> dict:
-    """Top-1, MRR@5, no-answer declined, confident-wrong and per-style top-1."""
+def quality(system: System, queries: Sequence[dict],
+            ranking: Callable[[str], list[str]] | None = None) -> dict:
+    """Top-1, MRR@5, no-answer declined, confident-wrong and per-style top-1.
+
+    ``ranking`` gives the top-5 entry ids when the result's candidates are cut short (a clarify
+    list holds at most three); by default the result's candidates are the ranking.
+    """
     answerable = [q for q in queries if q["gold"]]
     unanswerable = [q for q in queries if not q["gold"]]
     top1 = mrr = declined = wrong = answered_right = 0.0
@@ -157,7 +162,8 @@ def quality(system: System, queries: Sequence[dict]) -> dict:
         hit = bool(ids) and ids[0] in gold
         top1 += hit
         answered_right += hit and res.decision == "answer"
-        rank = next((i for i, d in enumerate(ids[:5]) if d in gold), None)
+        ranked = ranking(q["query"]) if ranking else ids
+        rank = next((i for i, d in enumerate(ranked[:5]) if d in gold), None)
         mrr += 0.0 if rank is None else 1.0 / (rank + 1)
         styles.setdefault(q.get("style", "?"), []).append(float(hit))
     n_a, n_u = max(len(answerable), 1), max(len(unanswerable), 1)
@@ -169,7 +175,13 @@ def quality(system: System, queries: Sequence[dict]) -> dict:
 
 
 def engine_system(index: SearchIndex) -> System:
+    """The engine as a query -> result function."""
     return lambda q: index.search(q, top=5)
+
+
+def engine_ranking(index: SearchIndex) -> Callable[[str], list[str]]:
+    """The engine's top-5 ranking (before the decision trims it)."""
+    return lambda q: [doc_id for doc_id, _ in index.raw_scores(q, 5)]
 
 
 def tune_engine(index: SearchIndex, dev: Sequence[dict]) -> RetrievalConfig:
@@ -181,7 +193,7 @@ def tune_engine(index: SearchIndex, dev: Sequence[dict]) -> RetrievalConfig:
             for ct in (0.15, 0.2, 0.25, 0.3):
                 index.config = replace(base, answer_threshold=float(at), answer_margin=margin,
                                        clarify_threshold=ct)
-                m = quality(engine_system(index), dev)
+                m = quality(engine_system(index), dev, engine_ranking(index))
                 u = m["answered_right"] - 4 * m["confident_wrong"] * len(dev) / max(
                     1, sum(bool(q["gold"]) for q in dev))
                 if u > best_u:
@@ -353,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"engine + matcher (rerank {rerank:g})": replace(index.config, rerank=rerank)}
     for name, cfg in variants.items():
         index.config = cfg
-        report["quality"][name] = {s: quality(engine_system(index), qs) for s, qs in splits.items()}
+        report["quality"][name] = {s: quality(engine_system(index), qs, engine_ranking(index))
+                                   for s, qs in splits.items()}
     index.config = replace(index.config, rerank=base_rerank)
     run = speed(SearchIndex, docs, speed_queries, lambda ix, q: ix.search(q))
     del run["_index"]

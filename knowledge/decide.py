@@ -60,25 +60,25 @@ class RetrievalConfig:
         cue_window: Characters before the first cue kept at full weight (unpunctuated speech).
     """
 
-    answer_threshold: float = 0.62
-    clarify_threshold: float = 0.30
-    answer_margin: float = 0.08
+    answer_threshold: float = 0.70
+    clarify_threshold: float = 0.25
+    answer_margin: float = 0.15
     max_clarify: int = 3
     clarify_window: float = 0.25
-    calib_slope: float = 9.0
-    calib_offset: float = 0.55
+    calib_slope: float = 9.6
+    calib_offset: float = 0.31
     rerank: float = 0.0
     coverage_exponent: float = 0.5
     weight_w: float = 0.0
-    weight_u: float = 0.25
+    weight_u: float = 0.38
     weight_c: float = 0.0
-    weight_p: float = 0.0
-    weight_a: float = 0.15
+    weight_p: float = 0.08
+    weight_a: float = 0.23
     idf_power: float = 1.0
-    weight_s: float = 0.2
+    weight_s: float = 0.31
     semantic_dims: int = 150
-    weight_qtype: float = 0.01
-    penalty_qtype: float = 0.01
+    weight_qtype: float = 0.015
+    penalty_qtype: float = 0.015
     long_query_chars: int = 24
     context_weight: float = 0.5
     cue_window: int = 12

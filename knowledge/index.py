@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 import threading
 from array import array
-from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Iterable, Mapping
 
 import numpy as np
 
 from knowledge.decide import Candidate, RetrievalConfig, SearchResult, calibrate, decide
 from knowledge.normalize import TermMap, clause_weights, normalize, question_types, split_clauses
-from knowledge.phonetic import bigrams, syllables
+from knowledge.phonetic import bigrams
+from knowledge.postings import ROW_CHANNELS, Postings, channel_terms, counts, query_terms
 from knowledge.segment import Segmenter
 from knowledge.semantic import SemanticSpace
 
@@ -22,19 +22,18 @@ _LOGGER = logging.getLogger(__name__)
 __all__ = ["IndexDoc", "Candidate", "SearchResult", "RetrievalConfig", "SearchIndex"]
 
 ANSWER_PREFIX_CHARS = 200
+"""Leading answer characters in the lexical answer channel (answers run to 14k characters)."""
 SEMANTIC_ANSWER_CHARS = 600
-"""Answer prefix that feeds the semantic space (the title counts three times)."""
-"""Only this many leading characters of an answer are indexed (answers run to 14k characters)."""
+"""Leading answer characters in the semantic space (the title counts three times there)."""
 QUERY_MAX_CHARS = 240
 """Longer normalised queries keep their last clauses up to this length (the question is there)."""
-ROW_CHANNELS = ("w", "u", "c", "p")  # words, char unigrams, char bigrams, pinyin bigrams
 K1, B = 1.2, 0.5
 _SHORT_TITLE = 10
 
 
 @dataclass(frozen=True)
 class IndexDoc:
-    """One published entry as the index sees it."""
+    """One published entry as the index sees it (``keywords`` also feed the user dictionary)."""
 
     id: str
     title: str
@@ -45,165 +44,81 @@ class IndexDoc:
     keywords: tuple[str, ...] = ()
 
 
-def _channel_terms(text: str, seg: Segmenter, channels: str = "wcp") -> dict[str, list[str]]:
-    """Terms of one normalised text per channel: words, char bigrams and pinyin bigrams.
-
-    Character and pinyin bigrams run over the content words joined (stop words removed), so
-    怎么/如何 and other function words neither help nor hurt.
-    """
-    words = seg.cut(text)
-    out: dict[str, list[str]] = {"w": words}
-    if channels != "w":
-        content = "".join(words)
-        out["u"] = list(content)
-        out["c"] = bigrams(list(content))
-        out["p"] = bigrams(syllables(words))
-    return out
-
-
-def doc_terms(text: str, seg: Segmenter, channels: str = "wcp") -> dict[str, dict[str, float]]:
-    """Term frequencies per channel of one document text (see ``_channel_terms``)."""
-    out: dict[str, dict[str, float]] = {}
-    for chan, terms in _channel_terms(text, seg, channels).items():
-        counts: dict[str, float] = {}
-        for t in terms:
-            counts[t] = counts.get(t, 0.0) + 1.0
-        out[chan] = counts
-    return out
-
-
-def _bigram_counts(text: str) -> dict[str, float]:
-    counts: dict[str, float] = {}
-    for gram in bigrams(list(text)):
-        counts[gram] = counts.get(gram, 0.0) + 1.0
-    return counts
-
-
-def query_terms(clauses: Sequence[str], weights: Sequence[float],
-                seg: Segmenter) -> dict[str, dict[str, float]]:
-    """Query term weights per channel (the highest clause weight a term occurs with)."""
-    out: dict[str, dict[str, float]] = {c: {} for c in ROW_CHANNELS}
-    for clause, weight in zip(clauses, weights):
-        for chan, terms in _channel_terms(clause, seg).items():
-            bucket = out[chan]
-            for t in terms:
-                if bucket.get(t, 0.0) < weight:
-                    bucket[t] = weight
-    return out
-
-
-class _Postings:
-    """Inverted postings of one channel: term -> (row ids, term frequencies), plus df."""
-
-    def __init__(self) -> None:
-        self.vocab: dict[str, int] = {}
-        self.rows: list[array] = []
-        self.tfs: list[array] = []
-        self.df: list[int] = []
-
-    def tid(self, term: str) -> int:
-        tid = self.vocab.get(term)
-        if tid is None:
-            tid = self.vocab[term] = len(self.rows)
-            self.rows.append(array("i"))
-            self.tfs.append(array("f"))
-            self.df.append(0)
-        return tid
-
-    def add(self, row: int, counts: Mapping[str, float]) -> tuple[array, array]:
-        vocab, rows, tfs_, df = self.vocab, self.rows, self.tfs, self.df
-        tids, tfs = array("i"), array("f")
-        for term, tf in counts.items():
-            tid = vocab.get(term)
-            if tid is None:
-                tid = self.tid(term)
-            rows[tid].append(row)
-            tfs_[tid].append(tf)
-            df[tid] += 1
-            tids.append(tid)
-            tfs.append(tf)
-        return tids, tfs
-
-    def readd(self, row: int, tids: array, tfs: array) -> None:
-        for tid, tf in zip(tids, tfs):
-            self.rows[tid].append(row)
-            self.tfs[tid].append(tf)
-            self.df[tid] += 1
-
-    def idf(self, tid: int | None, n: int) -> float:
-        df = self.df[tid] if tid is not None else 0
-        return math.log((1.0 + n) / (1.0 + df)) + 1.0
-
-
 @dataclass
 class _Slot:
     doc: IndexDoc
-    rows: list[int]
+    rows: list[int]  # one row per distinct question (title first)
+    keys: list[str]  # the normalised questions, row order
     answer_terms: tuple[array, array]
-    keys: list[str] = field(default_factory=list)  # normalised questions (row order)
 
 
 class SearchIndex:
     """Multi-signal retrieval index; see docs/ARCHITECTURE.md "Retrieval contract".
 
-    Every question (title and similar questions) is a row with three channels: words, character
-    bigrams and folded toneless-pinyin bigrams. Each entry also has a low-weight document channel
-    (answer prefix, keywords, category, department). A row's raw similarity is a weighted sum over
-    channels of ``qcov**a * dcov**(1-a)`` (IDF-weighted share of the query found in the row, and of
-    the row found in the query), plus the answer-channel coverage. Scores are computed densely with
-    numpy over posting arrays; removal tombstones rows and compaction runs when many are dead.
+    Every question of an entry (title and similar questions) is a row. Per channel (character
+    unigrams, folded toneless-pinyin bigrams, optionally words and character bigrams) a row scores
+    ``qcov**a * dcov**(1-a)``: the IDF-weighted share of the query found in the row and of the row
+    found in the query (with ``a = 0.5`` and squared IDF this is TF-IDF cosine). Entries add a
+    BM25 answer channel (answer prefix, keywords, category, department), a semantic similarity
+    (character LSA learnt from the entries, ``knowledge.semantic``) and a question-type bonus or
+    malus. The weighted sum is the raw similarity (about 0..1); ``decide.calibrate`` maps it to
+    the candidate score. Postings are append-only arrays scored densely with numpy; ``remove``
+    tombstones rows and compaction re-posts the live rows when many are dead.
     """
 
     def __init__(self, config: RetrievalConfig | None = None,
                  terms: Mapping[str, str] | None = None, segmenter: Segmenter | None = None):
+        """Create an empty index.
+
+        Args:
+            config: Weights and thresholds (defaults tuned on the dev set). Channel weights that
+                are 0 when ``build`` runs are not indexed at all.
+            terms: Colloquial variant -> standard term map.
+            segmenter: Shared segmenter (a private one is created otherwise).
+        """
         self.config = config or RetrievalConfig()
         self._seg = segmenter or Segmenter()
         self._terms = TermMap(terms or {})
         self._seg.add_words(self._terms.words())
         self._lock = threading.RLock()
         self._matcher = None
-        self._bulk = False
         self._reset()
 
-    # ------------------------------------------------------------------ state
-    def _reset(self) -> None:
-        self._post = {c: _Postings() for c in ROW_CHANNELS}
-        self._apost = _Postings()
-        self._row_terms: dict[str, list[tuple[array, array]]] = {c: [] for c in ROW_CHANNELS}
-        cap = 1024
-        self._row_doc = np.zeros(cap, np.int32)
-        self._row_alive = np.zeros(cap, bool)
-        self._row_qt = np.zeros(cap, np.int32)
-        self._row_len = {c: np.zeros(cap, np.float32) for c in ROW_CHANNELS}
-        self._row_mass = {c: np.zeros(cap, np.float32) for c in ROW_CHANNELS}
-        self._n_rows = 0
-        self._alive_rows = 0
-        self._dead_rows = 0
-        self._total_len = {c: 0.0 for c in ROW_CHANNELS}
+    def _reset(self, chans: tuple[str, ...] | None = None) -> None:
+        cfg = self.config
+        self._chans = chans or tuple(c for c in ROW_CHANNELS if getattr(cfg, f"weight_{c}") > 0)
+        self._chans = self._chans or ("u",)
+        self._post = {c: Postings() for c in self._chans}
+        self._apost = Postings()
+        self._row_terms: dict[str, list[tuple[array, array]]] = {c: [] for c in self._chans}
+        self._row_doc = np.zeros(1024, np.int32)
+        self._row_alive = np.zeros(1024, bool)
+        self._row_qt = np.zeros(1024, np.int32)
+        self._row_mass = {c: np.zeros(1024, np.float32) for c in self._chans}
+        self._n_rows = self._alive_rows = self._dead_rows = 0
         self._slots: list[_Slot | None] = []
-        self._doc_len = np.zeros(cap, np.float32)
+        self._doc_len = np.zeros(1024, np.float32)
         self._by_id: dict[str, int] = {}
-        self._sem = SemanticSpace(self.config.semantic_dims)
-        self._mass_n = 0
-        self._mass_power = self.config.idf_power
+        self._sem = SemanticSpace(cfg.semantic_dims)
+        self._mass_n, self._mass_power = 0, cfg.idf_power
 
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def __contains__(self, doc_id: str) -> bool:
+    def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._by_id
 
     @staticmethod
-    def _grow(arr: np.ndarray, need: int) -> np.ndarray:
+    def _fit(arr: np.ndarray, need: int) -> np.ndarray:
         if need <= len(arr):
             return arr
-        new = np.zeros(max(need, 2 * len(arr)), arr.dtype)
+        new = np.zeros((max(need, 2 * len(arr)),) + arr.shape[1:], arr.dtype)
         new[: len(arr)] = arr
         return new
 
     # ------------------------------------------------------------------ writes
     def build(self, docs: Iterable[IndexDoc]) -> None:
-        """Replace the whole index with ``docs`` (later duplicates of an id win).
+        """Replace the whole index with ``docs`` (a later duplicate of an id wins).
 
         Args:
             docs: Published entries.
@@ -212,18 +127,14 @@ class SearchIndex:
         with self._lock:
             self._reset()
             self._seg.add_words(w for d in docs for w in self._user_words(d))
-            self._bulk = True
-            try:
-                for doc in docs:
-                    self._insert(doc)
-            finally:
-                self._bulk = False
+            for doc in docs:
+                self._insert(doc, bulk=True)
             self._refresh_mass()
             self._refit_semantic()
-        _LOGGER.info("index built: %d docs, %d rows", len(self._by_id), self._n_rows)
+        _LOGGER.info("index built: %d entries, %d questions", len(self._by_id), self._n_rows)
 
     def upsert(self, doc: IndexDoc) -> None:
-        """Insert or replace one entry (cost proportional to the entry, no rebuild).
+        """Insert or replace one entry at a cost proportional to the entry (no rebuild).
 
         Args:
             doc: The entry.
@@ -233,11 +144,8 @@ class SearchIndex:
             if doc.id in self._by_id:
                 self._delete(doc.id)
             self._insert(doc)
-            slot = self._by_id[doc.id]
             if len(self._by_id) >= max(20, 2 * self._sem.fitted_docs):
-                self._refit_semantic()
-            else:
-                self._sem.set(slot, self._semantic_text(self._slots[slot]))
+                self._refit_semantic()  # the space doubles rarely: amortised O(1) per upsert
             if abs(self._alive_rows - self._mass_n) > 0.1 * max(self._mass_n, 50):
                 self._refresh_mass()
             self._maybe_compact()
@@ -254,8 +162,8 @@ class SearchIndex:
                 self._maybe_compact()
 
     def set_terms(self, terms: Mapping[str, str]) -> None:
-        """Replace the variant -> standard term map; only entries containing changed terms are
-        re-indexed (a no-op when the map is unchanged).
+        """Replace the variant -> standard map; only entries containing a changed variant or
+        standard are re-indexed (nothing happens when the map is unchanged).
 
         Args:
             terms: Colloquial variant -> standard term.
@@ -273,8 +181,6 @@ class SearchIndex:
             for doc in touched:
                 self._delete(doc.id)
                 self._insert(doc)
-                slot = self._by_id[doc.id]
-                self._sem.set(slot, self._semantic_text(self._slots[slot]))
             self._maybe_compact()
         _LOGGER.info("terms updated: %d changed words, %d entries re-indexed", len(changed),
                      len(touched))
@@ -282,55 +188,51 @@ class SearchIndex:
     # ------------------------------------------------------------------ internals
     @staticmethod
     def _doc_texts(doc: IndexDoc) -> list[str]:
-        return [doc.title, *doc.similar, doc.answer[:ANSWER_PREFIX_CHARS], *doc.keywords]
+        return [doc.title, *doc.similar, doc.answer[:SEMANTIC_ANSWER_CHARS], *doc.keywords,
+                doc.category, doc.department]
 
     @staticmethod
     def _user_words(doc: IndexDoc) -> list[str]:
         words = [normalize(k) for k in doc.keywords]
-        words += [q for q in (normalize(doc.title), *map(normalize, doc.similar))
+        words += [q for q in map(normalize, (doc.title, *doc.similar))
                   if 2 <= len(q) <= _SHORT_TITLE]
         return words
 
-    def _insert(self, doc: IndexDoc) -> None:
+    def _insert(self, doc: IndexDoc, bulk: bool = False) -> None:
         slot_id = len(self._slots)
         keys, rows = [], []
-        for text in dict.fromkeys((doc.title, *doc.similar)):
+        for text in (doc.title, *doc.similar):
             key = self._terms.apply(normalize(text))
-            if not key or key in keys:
-                continue
-            keys.append(key)
-            rows.append(self._insert_row(key, slot_id))
+            if key and key not in keys:
+                keys.append(key)
+                rows.append(self._insert_row(key, slot_id, bulk))
         aux = " ".join([doc.answer[:ANSWER_PREFIX_CHARS], *doc.keywords, doc.category,
                         doc.department])
-        counts = _bigram_counts(self._terms.apply(normalize(aux)))
-        self._doc_len = self._grow(self._doc_len, slot_id + 1)
-        self._doc_len[slot_id] = sum(counts.values())
-        self._slots.append(_Slot(doc, rows, self._apost.add(slot_id, counts), keys))
+        aux_counts = counts(bigrams(list(self._terms.apply(normalize(aux)))))
+        self._doc_len = self._fit(self._doc_len, slot_id + 1)
+        self._doc_len[slot_id] = sum(aux_counts.values())
+        slot = _Slot(doc, rows, keys, self._apost.add(slot_id, aux_counts))
+        self._slots.append(slot)
         self._by_id[doc.id] = slot_id
+        if not bulk:
+            self._sem.set(slot_id, self._semantic_text(slot))
 
-    def _insert_row(self, key: str, slot_id: int) -> int:
+    def _insert_row(self, key: str, slot_id: int, bulk: bool) -> int:
         row = self._n_rows
         self._n_rows += 1
-        need = row + 1
-        self._row_doc = self._grow(self._row_doc, need)
-        self._row_alive = self._grow(self._row_alive, need)
-        self._row_qt = self._grow(self._row_qt, need)
-        self._row_qt[row] = question_types(key)
-        self._row_doc[row] = slot_id
-        self._row_alive[row] = True
         self._alive_rows += 1
-        n = max(self._alive_rows, 1)
-        for chan, counts in doc_terms(key, self._seg).items():
+        for name in ("_row_doc", "_row_alive", "_row_qt"):
+            setattr(self, name, self._fit(getattr(self, name), row + 1))
+        self._row_doc[row], self._row_alive[row] = slot_id, True
+        self._row_qt[row] = question_types(key)
+        n, power = max(self._alive_rows, 1), self.config.idf_power
+        for chan, terms in channel_terms(key, self._seg, self._chans).items():
             post = self._post[chan]
-            tids, tfs = post.add(row, counts)
+            tids, tfs = post.add(row, counts(terms))
             self._row_terms[chan].append((tids, tfs))
-            self._row_len[chan] = self._grow(self._row_len[chan], need)
-            self._row_mass[chan] = self._grow(self._row_mass[chan], need)
-            self._row_len[chan][row] = sum(tfs)
-            if not self._bulk:
-                g = self.config.idf_power
-                self._row_mass[chan][row] = sum(post.idf(t, n) ** g for t in tids)
-            self._total_len[chan] += self._row_len[chan][row]
+            self._row_mass[chan] = self._fit(self._row_mass[chan], row + 1)
+            if not bulk:
+                self._row_mass[chan][row] = sum(post.idf(t, n) ** power for t in tids)
         return row
 
     def _delete(self, doc_id: str) -> None:
@@ -340,20 +242,15 @@ class SearchIndex:
             self._row_alive[row] = False
             self._alive_rows -= 1
             self._dead_rows += 1
-            for chan in ROW_CHANNELS:
-                tids, _ = self._row_terms[chan][row]
-                for tid in tids:
-                    self._post[chan].df[tid] -= 1
-                self._total_len[chan] -= self._row_len[chan][row]
-        for tid in slot.answer_terms[0]:
-            self._apost.df[tid] -= 1
+            for chan in self._chans:
+                self._post[chan].forget(self._row_terms[chan][row][0])
+        self._apost.forget(slot.answer_terms[0])
         self._slots[slot_id] = None
         self._sem.set(slot_id, None)
 
     def _semantic_text(self, slot: _Slot) -> str:
-        key = slot.keys[0] if slot.keys else ""
         answer = self._terms.apply(normalize(slot.doc.answer[:SEMANTIC_ANSWER_CHARS]))
-        return key * 3 + "".join(slot.keys[1:]) + answer
+        return (slot.keys[0] * 3 if slot.keys else "") + "".join(slot.keys[1:]) + answer
 
     def _refit_semantic(self) -> None:
         self._sem = SemanticSpace(self.config.semantic_dims)
@@ -362,54 +259,48 @@ class SearchIndex:
                            for s in self._slots])
 
     def _refresh_mass(self) -> None:
-        n = max(self._alive_rows, 1)
-        for chan in ROW_CHANNELS:
-            post = self._post[chan]
-            df = np.asarray(post.df, np.float64)
-            idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0) ** self.config.idf_power
+        """Recompute each row's total term weight with the current IDFs."""
+        n, power = max(self._alive_rows, 1), self.config.idf_power
+        for chan in self._chans:
+            df = np.asarray(self._post[chan].df, np.float64)
+            idf = ((np.log((1.0 + n) / (1.0 + df)) + 1.0) ** power).astype(np.float32)
             mass = self._row_mass[chan]
             for row, (tids, _) in enumerate(self._row_terms[chan]):
                 mass[row] = idf[np.frombuffer(tids, np.int32)].sum() if len(tids) else 0.0
-        self._mass_n = self._alive_rows
-        self._mass_power = self.config.idf_power
+        self._mass_n, self._mass_power = self._alive_rows, power
 
     def _maybe_compact(self) -> None:
+        dead_slots = len(self._slots) - len(self._by_id)
         if self._dead_rows < max(500, self._alive_rows // 3) and \
-                len(self._slots) - len(self._by_id) < max(500, len(self._by_id) // 3):
+                dead_slots < max(500, len(self._by_id) // 3):
             return
-        old_slots, old_terms = self._slots, self._row_terms
-        keep = [s for s in old_slots if s is not None]
-        self._reset()
+        keep, old_terms = [s for s in self._slots if s is not None], self._row_terms
+        self._reset(self._chans)
         for slot in keep:
             slot_id = len(self._slots)
             new_rows = []
-            for row in slot.rows:
-                new_row = self._n_rows
+            for key, old in zip(slot.keys, slot.rows):
+                row = self._n_rows
                 self._n_rows += 1
-                for arr in ("_row_doc", "_row_alive", "_row_qt"):
-                    setattr(self, arr, self._grow(getattr(self, arr), new_row + 1))
-                self._row_qt[new_row] = question_types(slot.keys[len(new_rows)])
-                self._row_doc[new_row] = slot_id
-                self._row_alive[new_row] = True
                 self._alive_rows += 1
-                for chan in ROW_CHANNELS:
-                    tids, tfs = old_terms[chan][row]
-                    self._post[chan].readd(new_row, tids, tfs)
+                for name in ("_row_doc", "_row_alive", "_row_qt"):
+                    setattr(self, name, self._fit(getattr(self, name), row + 1))
+                self._row_doc[row], self._row_alive[row] = slot_id, True
+                self._row_qt[row] = question_types(key)
+                for chan in self._chans:
+                    tids, tfs = old_terms[chan][old]
+                    self._post[chan].readd(row, tids, tfs)
                     self._row_terms[chan].append((tids, tfs))
-                    for name in ("_row_len", "_row_mass"):
-                        getattr(self, name)[chan] = self._grow(getattr(self, name)[chan],
-                                                               new_row + 1)
-                    self._row_len[chan][new_row] = sum(tfs)
-                    self._total_len[chan] += self._row_len[chan][new_row]
-                new_rows.append(new_row)
+                    self._row_mass[chan] = self._fit(self._row_mass[chan], row + 1)
+                new_rows.append(row)
             self._apost.readd(slot_id, *slot.answer_terms)
-            self._doc_len = self._grow(self._doc_len, slot_id + 1)
+            self._doc_len = self._fit(self._doc_len, slot_id + 1)
             self._doc_len[slot_id] = sum(slot.answer_terms[1])
-            self._slots.append(_Slot(slot.doc, new_rows, slot.answer_terms, slot.keys))
+            self._slots.append(_Slot(slot.doc, new_rows, slot.keys, slot.answer_terms))
             self._by_id[slot.doc.id] = slot_id
         self._refresh_mass()
         self._refit_semantic()
-        _LOGGER.debug("index compacted: %d docs, %d rows", len(self._by_id), self._n_rows)
+        _LOGGER.debug("index compacted: %d entries, %d questions", len(self._by_id), self._n_rows)
 
     # ------------------------------------------------------------------ search
     def search(self, query: str, top: int = 5) -> SearchResult:
@@ -417,109 +308,94 @@ class SearchIndex:
 
         Args:
             query: The resident's text (any length, any script).
-            top: Candidates returned (at least the clarify list).
+            top: Candidates returned (clarify lists are capped by ``max_clarify``).
 
         Returns:
             The result; candidate scores are calibrated to 0..1.
         """
         with self._lock:
-            scored, keys = self._score(query, max(top, self.config.max_clarify, 10))
-        result = decide(query, scored, self.config, keys)
-        limit = max(top, 1)
-        return SearchResult(result.query, result.decision, result.candidates[:limit])
+            ranked = self._ranked(query, max(top, self.config.max_clarify, 10))
+            cands = [Candidate(self._slots[s].doc.id, calibrate(raw, self.config),
+                               self._slots[s].doc.title) for s, raw in ranked]
+            keys = [self._slots[s].keys[0] if self._slots[s].keys else "" for s, _ in ranked]
+        result = decide(query, cands, self.config, keys)
+        return SearchResult(result.query, result.decision, result.candidates[: max(top, 1)])
 
     def raw_scores(self, query: str, k: int = 10) -> list[tuple[str, float]]:
-        """Top-``k`` (doc id, raw similarity) pairs before calibration (for tuning/benchmarks)."""
+        """Top-``k`` (entry id, raw similarity) before calibration (tuning and benchmarks)."""
         with self._lock:
-            ranked = self._rank(query, max(k, 10))
-            if self.config.rerank > 0 and ranked:
-                ranked = self._rerank(query, ranked)
-            return [(self._slots[s].doc.id, raw) for s, raw, _ in ranked[:k]]
+            return [(self._slots[s].doc.id, raw) for s, raw in self._ranked(query, k)]
 
-    def _rank(self, query: str, k: int) -> list[tuple[int, float, int]]:
-        if not self._by_id:
-            return []
-        clauses = [self._terms.apply(c) for c in split_clauses(query)]
-        clauses = [c for c in clauses if c]
-        total, kept = 0, []
+    def _ranked(self, query: str, k: int) -> list[tuple[int, float]]:
+        ranked = self._rank(query, max(k, 10))
+        if self.config.rerank > 0 and ranked:
+            ranked = self._rerank(query, ranked)
+        return ranked[:k]
+
+    def _query_clauses(self, query: str) -> tuple[list[str], list[float]]:
+        clauses = [c for c in (self._terms.apply(c) for c in split_clauses(query)) if c]
+        kept, total = [], 0
         for clause in reversed(clauses):
             if total >= QUERY_MAX_CHARS:
                 break
             kept.append(clause[-(QUERY_MAX_CHARS - total):])
             total += len(kept[-1])
-        clauses = kept[::-1]
-        if not clauses:
-            return []
         cfg = self.config
-        clauses, weights = clause_weights(clauses, cfg.long_query_chars, cfg.context_weight,
-                                          cfg.cue_window)
-        qterms = query_terms(clauses, weights, self._seg)
-        n = self._n_rows
-        n_alive = max(self._alive_rows, 1)
+        return clause_weights(kept[::-1], cfg.long_query_chars, cfg.context_weight,
+                              cfg.cue_window)
+
+    def _rank(self, query: str, k: int) -> list[tuple[int, float]]:
+        clauses, weights = self._query_clauses(query)
+        if not clauses or not self._by_id:
+            return []
+        cfg, n = self.config, self._n_rows
         if self._mass_power != cfg.idf_power:
             self._refresh_mass()
-        g = cfg.idf_power
         sim = np.zeros(n, np.float32)
-        for chan in ROW_CHANNELS:
-            terms = qterms[chan]
-            if not terms:
-                continue
-            post = self._post[chan]
-            qh = np.zeros(n, np.float32)
-            dh = np.zeros(n, np.float32)
-            qmass = 0.0
-            for term, qw in terms.items():
-                tid = post.vocab.get(term)
-                idf = post.idf(tid, n_alive) ** g
-                qmass += qw * idf
-                if tid is None or post.df[tid] <= 0:
-                    continue
-                rows = np.frombuffer(post.rows[tid], np.int32)
-                qh[rows] += qw * idf
-                dh[rows] += idf
-            mass = self._row_mass[chan][:n]
-            qcov = np.minimum(qh / max(qmass, 1e-6), 1.0)
-            dcov = np.minimum(dh / np.maximum(mass, 1e-6), 1.0)
-            a = cfg.coverage_exponent
-            sim += getattr(cfg, f"weight_{chan}") * (qcov ** a) * (dcov ** (1.0 - a))
+        for chan, terms in query_terms(clauses, weights, self._seg, self._chans).items():
+            weight = getattr(cfg, f"weight_{chan}")
+            if terms and weight:
+                sim += weight * self._coverage(chan, terms)
         qmask = 0
-        for clause, weight in zip(clauses, weights):
-            if weight >= 1.0:
-                qmask |= question_types(clause)
-        if qmask and cfg.weight_qtype:
+        for clause, w in zip(clauses, weights):
+            qmask |= question_types(clause) if w >= 1.0 else 0
+        if qmask and (cfg.weight_qtype or cfg.penalty_qtype):
             rmask = self._row_qt[:n]
-            typed = rmask != 0
-            match = (rmask & qmask) != 0
-            sim += np.where(typed, np.where(match, cfg.weight_qtype, -cfg.penalty_qtype), 0.0)
+            bonus = np.where((rmask & qmask) != 0, cfg.weight_qtype, -cfg.penalty_qtype)
+            sim += np.where(rmask != 0, bonus, 0.0).astype(np.float32)
+        per_doc = np.zeros(len(self._slots), np.float32)
         if cfg.weight_s > 0:
             sem = self._sem.similarities(clauses, weights, len(self._slots))
             if sem is not None:
-                sim += cfg.weight_s * np.maximum(sem, 0.0)[self._row_doc[:n]]
-        ascore = self._answer_scores(qterms["c"])
-        if ascore is not None:
-            sim += cfg.weight_a * ascore[self._row_doc[:n]]
+                per_doc += cfg.weight_s * np.maximum(sem, 0.0)
+        if cfg.weight_a > 0:
+            aterms = query_terms(clauses, weights, self._seg, ("c",))["c"]
+            per_doc += cfg.weight_a * self._answer_scores(aterms)
+        sim += per_doc[self._row_doc[:n]]
         sim[~self._row_alive[:n]] = -1.0
-        m = min(len(sim), 4 * k + 8)
-        part = np.argpartition(-sim, m - 1)[:m] if m < len(sim) else np.arange(len(sim))
-        order = part[np.argsort(-sim[part], kind="stable")]
-        out, seen = [], set()
-        for row in order:
-            if sim[row] <= 0:
-                break
-            slot = int(self._row_doc[row])
-            if slot in seen:
-                continue
-            seen.add(slot)
-            out.append((slot, float(sim[row]), int(row)))
-            if len(out) >= k:
-                break
-        return out
+        return self._best_docs(sim, k)
 
-    def _answer_scores(self, terms: Mapping[str, float]) -> np.ndarray | None:
-        if not terms:
-            return None
-        post, n_docs = self._apost, max(len(self._by_id), 1)
-        nslots = len(self._slots)
+    def _coverage(self, chan: str, terms: Mapping[str, float]) -> np.ndarray:
+        post, n = self._post[chan], self._n_rows
+        n_alive, power = max(self._alive_rows, 1), self.config.idf_power
+        qh = np.zeros(n, np.float32)
+        dh = np.zeros(n, np.float32)
+        qmass = 0.0
+        for term, qw in terms.items():
+            tid = post.vocab.get(term)
+            idf = post.idf(tid, n_alive) ** power
+            qmass += qw * idf
+            if tid is not None and post.df[tid] > 0:
+                rows = np.frombuffer(post.rows[tid], np.int32)
+                qh[rows] += qw * idf
+                dh[rows] += idf
+        qcov = np.minimum(qh / max(qmass, 1e-6), 1.0)
+        dcov = np.minimum(dh / np.maximum(self._row_mass[chan][:n], 1e-6), 1.0)
+        a = self.config.coverage_exponent
+        return (qcov ** a) * (dcov ** (1.0 - a))
+
+    def _answer_scores(self, terms: Mapping[str, float]) -> np.ndarray:
+        post, n_docs, nslots = self._apost, max(len(self._by_id), 1), len(self._slots)
         avg = max(float(self._doc_len[:nslots].sum()) / n_docs, 1.0)
         score = np.zeros(nslots, np.float32)
         qmass = 0.0
@@ -527,37 +403,37 @@ class SearchIndex:
             tid = post.vocab.get(term)
             idf = post.idf(tid, n_docs)
             qmass += qw * idf
-            if tid is None or post.df[tid] <= 0:
-                continue
-            slots = np.frombuffer(post.rows[tid], np.int32)
-            tf = np.frombuffer(post.tfs[tid], np.float32)
-            denom = tf + K1 * (1 - B + B * self._doc_len[slots] / avg)
-            score[slots] += qw * idf * tf * (K1 + 1) / denom
+            if tid is not None and post.df[tid] > 0:
+                slots = np.frombuffer(post.rows[tid], np.int32)
+                tf = np.frombuffer(post.tfs[tid], np.float32)
+                score[slots] += qw * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * self._doc_len[
+                    slots] / avg))
         return score / max(qmass * (K1 + 1), 1e-6)
 
-    def _score(self, query: str, k: int) -> tuple[list[Candidate], list[str]]:
-        ranked = self._rank(query, k)
-        if self.config.rerank > 0 and ranked:
-            ranked = self._rerank(query, ranked)
-        cands, keys = [], []
-        for slot, raw, row in ranked:
-            doc = self._slots[slot].doc
-            cands.append(Candidate(doc.id, calibrate(raw, self.config), doc.title))
-            keys.append(self._slots[slot].keys[0] if self._slots[slot].keys else doc.id)
-        return cands, keys
+    def _best_docs(self, sim: np.ndarray, k: int) -> list[tuple[int, float]]:
+        m = min(len(sim), 4 * k + 8)
+        part = np.argpartition(-sim, m - 1)[:m] if m < len(sim) else np.arange(len(sim))
+        out, seen = [], set()
+        for row in part[np.argsort(-sim[part], kind="stable")]:
+            if sim[row] <= 0 or len(out) >= k:
+                break
+            slot = int(self._row_doc[row])
+            if slot not in seen:
+                seen.add(slot)
+                out.append((slot, float(sim[row])))
+        return out
 
-    def _rerank(self, query: str, ranked: list[tuple[int, float, int]]):
+    def _rerank(self, query: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Blend in the question-pair matcher (``config.rerank``); off by default, see README."""
         from knowledge.matcher import load_default
 
         if self._matcher is None:
             self._matcher = load_default(self._seg) or False  # False: missing, do not retry
         if self._matcher is False:
             return ranked
-        beta = self.config.rerank
-        qn = normalize(query)
-        out = []
-        for slot, raw, row in ranked:
-            best = max(self._matcher.similarity(qn, key) for key in self._slots[slot].keys)
-            out.append((slot, (1 - beta) * raw + beta * best, row))
-        out.sort(key=lambda x: -x[1])
-        return out
+        beta, qn = self.config.rerank, normalize(query)
+        pairs = [(qn, key) for slot, _ in ranked for key in self._slots[slot].keys]
+        probs = iter(self._matcher.similarities(pairs))
+        out = [(slot, (1 - beta) * raw + beta * max(next(probs) for _ in self._slots[slot].keys))
+               for slot, raw in ranked]
+        return sorted(out, key=lambda x: -x[1])

@@ -30,7 +30,9 @@ FEATURES = (
     "widf_cov_max", "cidf_cos", "py_dice", "edit_sim", "lcs_ratio", "len_min", "len_max",
     "len_ratio", "len_diff", "num_mismatch", "num_match", "neg_mismatch", "qtype_mismatch",
     "miss_idf_max_a", "miss_idf_max_b", "miss_words", "same_first", "same_last", "diff_chars",
+    "miss_cidf_max", "miss_cidf_min", "miss_cidf_sum", "substring", "diff_function_only",
 )
+_FUNCTION_CHARS = frozenset("的了吗呢么啊吧呀是有在和与及或就都也还这那个一么什怎样如何哪谁请问能可以会要")
 
 
 def _levenshtein(a: str, b: str) -> int:
@@ -117,6 +119,10 @@ class PairFeaturizer:
         miss_a = [self._widf(w) for w in ca - cb]
         miss_b = [self._widf(w) for w in cb - ca]
         longest = max(la, lb, 1)
+        sa, sb = set(a), set(b)
+        cmiss_a = [self.char_idf.get(c, self.default_char_idf) for c in sa - sb]
+        cmiss_b = [self.char_idf.get(c, self.default_char_idf) for c in sb - sa]
+        cm_a, cm_b = max(cmiss_a, default=0.0), max(cmiss_b, default=0.0)
         return [
             _jac(set(a), set(b)),
             _jac(ba, bb),
@@ -143,7 +149,12 @@ class PairFeaturizer:
             float(len(miss_a) + len(miss_b)),
             float(bool(wa and wb) and wa[0] == wb[0]),
             float(bool(wa and wb) and wa[-1] == wb[-1]),
-            float(len(set(a) ^ set(b))),
+            float(len(sa ^ sb)),
+            max(cm_a, cm_b),
+            min(cm_a, cm_b),
+            sum(cmiss_a) + sum(cmiss_b),
+            float(bool(a and b) and (a in b or b in a)),
+            float(not ((sa ^ sb) - _FUNCTION_CHARS)),
         ]
 
 

@@ -121,7 +121,8 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, GOVBOT_VAR_DIR=str(workdir),
-                        GOVBOT_DATABASE_URL=f"sqlite:///{workdir / 'govbot.db'}", **(env or {}))
+                        GOVBOT_DATABASE_URL=f"sqlite:///{workdir / 'govbot.db'}")
+        self.env.update(env or {})
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 120.0) -> "LiveServer":

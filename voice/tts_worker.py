@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import sys
 import threading
 import time
@@ -98,9 +99,15 @@ def worker_main(jobs: Any, results: Any, voice: str) -> None:
         return
     finished = threading.Event()
     engine.connect("finished-utterance", lambda name=None, completed=True: finished.set())
+    parent = os.getppid()
     results.put((READY, True, voice_id))
     while True:
-        job = jobs.get()
+        try:
+            job = jobs.get(timeout=2.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return  # the server was killed without stopping us: do not linger
+            continue
         if job is None:
             return
         try:

@@ -19,12 +19,20 @@ from bot.settings import MAX_TEXT_CHARS
 
 _LOGGER = logging.getLogger(__name__)
 
+# Frames (JSON text over /webhooks/web/ws; the same objects over POST /webhooks/web/messages):
+#   page -> server  {"type": "message", "id", "sender", "text", "preferences"?} | {"type": "ping"}
+#   server -> page  {"type": "ack", "id"}                       message received
+#                   {"type": "reply", "reply_to", "messages", "preferences", "duplicate"?}
+#                   {"type": "error", "code", "message", "reply_to"?} | {"type": "pong"}
+# ``id`` is made by the page and reused when it re-sends after a reconnect; the server runs
+# each (sender, id) once and answers a repeat with the stored reply.
+
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 MAX_FRAME_BYTES = 64 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\u2060\ufeff]")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-BUSY_MESSAGE = "系统繁忙，请稍后再试，或拨打 12345 热线。"
+BUSY_MESSAGE = "系统繁忙，请稍后再试，或拨打 {hotline} 热线。"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
@@ -168,10 +176,14 @@ class WebInput(ChannelInput):
                 result = await self._dialogue(request).handle(self._inbound(msg))
             metrics.TURNS.labels(self.name).inc()
             frame = self.output.reply_frame(msg.id, result)
+        except asyncio.CancelledError:
+            self._replies.pop(key, None)
+            future.cancel()
+            raise
         except Exception:  # noqa: BLE001 - the resident gets a clear message, the log the trace
             _LOGGER.exception("web turn failed for %s", msg.sender)
             self._replies.pop(key, None)  # a retry may run the turn again
-            frame = error_frame("dialogue_failed", BUSY_MESSAGE, msg.id)
+            frame = error_frame("dialogue_failed", BUSY_MESSAGE.format(hotline=self.hotline), msg.id)
             future.set_result(frame)
             return frame
         finally:

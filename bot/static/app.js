@@ -96,7 +96,7 @@ const reader = new Reader({ rate, volume: () => state.prefs.volume, onError: sho
 function botNode(message, answer) {
   return renderBot(message, {
     answer,
-    onChoose: (button, i) => sendText(button.payload, (i + 1) + ". " + button.title),
+    onChoose: (button, display) => sendText(button.payload, display),
     onPlay: (button, text) => { state.userActed = true; reader.toggle(button, text); },
   });
 }
@@ -220,7 +220,8 @@ function bindControls() {
       $("composer").requestSubmit();
     }
   });
-  $("handoff").addEventListener("click", () => sendText("转人工"));
+  // The intent directly (as actions/render.py's 转人工 buttons do), shown as the words.
+  $("handoff").addEventListener("click", () => sendText("/request_human", "转人工"));
 }
 
 async function loadConfig() {

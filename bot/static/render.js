@@ -1,9 +1,16 @@
 // Builds message DOM. Every resident- or KB-supplied string goes through textContent: never innerHTML.
 
+// Labels as in knowledge/models.py GUIDE_FIELDS, so every channel names the fields alike.
 const GUIDE_EXTRA = [
-  ["time_limit", "办理时限"], ["fees", "收费标准"], ["online", "网上办理"],
+  ["time_limit", "办理时限"], ["fees", "收费标准"], ["online_url", "网上办理"], ["online", "网上办理"],
   ["conditions", "办理条件"], ["basis", "政策依据"],
 ];
+const NUMBERED = /^\s*(\d{1,2})\s*[.、．)）]\s*/;
+
+// "2. 身份证补领" -> "身份证补领" (the button shows its number itself)
+export function plainTitle(title) {
+  return String(title || "").replace(NUMBERED, "");
+}
 let serial = 0;
 
 export function el(tag, props = {}, ...children) {
@@ -62,9 +69,9 @@ export function guideCard(custom, prefix) {
   const card = el("section", { className: "guide", "aria-labelledby": titleId },
     el("h3", { id: titleId, text: "办事指南：" + (custom.title || "") }));
   const materials = asList(fields.materials);
-  if (materials.length) card.append(el("h4", { text: "所需材料" }), el("ul", {}, materials.map((m) => el("li", { text: m }))));
+  if (materials.length) card.append(el("h4", { text: "申请材料" }), el("ul", {}, materials.map((m) => el("li", { text: m }))));
   const steps = asList(fields.steps);
-  if (steps.length) card.append(el("h4", { text: "办理步骤" }), el("ol", {}, steps.map((s) => el("li", { text: s }))));
+  if (steps.length) card.append(el("h4", { text: "办理流程" }), el("ol", {}, steps.map((s) => el("li", { text: s }))));
   const dl = el("dl");
   const add = (label, value) => { if (value) dl.append(el("dt", { text: label }), value); };
   if (fields.place) add("办理地点", el("dd", { text: fields.place }));
@@ -73,7 +80,7 @@ export function guideCard(custom, prefix) {
   for (const [key, label] of GUIDE_EXTRA) {
     const value = fields[key];
     if (!value) continue;
-    const url = key === "online" ? safeUrl(value) : null;
+    const url = key.startsWith("online") ? safeUrl(value) : null;
     add(label, url ? el("dd", {}, el("a", { href: url, rel: "noopener noreferrer", text: String(value) }))
       : el("dd", { text: Array.isArray(value) ? asList(value).join("；") : String(value) }));
   }
@@ -89,13 +96,16 @@ export function speechText(message, view) {
     const f = custom.fields || {};
     const materials = asList(f.materials);
     const steps = asList(f.steps);
-    if (materials.length) parts.push("所需材料：" + materials.join("；") + "。");
-    if (steps.length) parts.push("办理步骤：" + steps.map((s, i) => "第" + (i + 1) + "步，" + s).join("；") + "。");
+    if (materials.length) parts.push("申请材料：" + materials.join("；") + "。");
+    if (steps.length) parts.push("办理流程：" + steps.map((s, i) => "第" + (i + 1) + "步，" + s).join("；") + "。");
     for (const [key, label] of [["place", "办理地点"], ["hours", "办理时间"], ["phone", "咨询电话"], ["time_limit", "办理时限"], ["fees", "收费标准"]]) {
       if (f[key]) parts.push(label + "：" + String(f[key]) + "。");
     }
   }
-  (message.buttons || []).forEach((b, i) => parts.push((i + 1) + "，" + b.title + "。"));
+  if (custom.type === "candidates") {
+    parts[0] = visibleText(message);
+    (message.buttons || []).forEach((b, i) => parts.push((i + 1) + "，" + plainTitle(b.title) + "。"));
+  }
   return parts.join("\n").trim();
 }
 
@@ -103,20 +113,30 @@ function speaker(label) {
   return el("p", { className: "speaker" }, label, el("span", { className: "visually-hidden", text: "：" }));
 }
 
+// For candidates the text repeats the numbered list the buttons already show: drop those lines.
+function visibleText(message) {
+  const titles = new Set((message.buttons || []).map((b) => plainTitle(b.title)));
+  const lines = String(message.text || "").split("\n");
+  return lines.filter((line) => !(NUMBERED.test(line) && titles.has(plainTitle(line).trim()))).join("\n");
+}
+
 export function renderUser(text, id) {
   return el("li", { className: "msg msg-user", "data-id": id },
     speaker("我"), el("div", { className: "bubble" }, paragraphs(text)));
 }
 
-// ctx: { onChoose(button, index), onPlay(playButton, text), answer: true|false }
+// ctx: { onChoose(button, displayText), onPlay(playButton, text), answer: true|false }
 export function renderBot(message, ctx) {
   const prefix = "m" + (++serial);
   const custom = message.custom || {};
-  const full = el("div", { className: "msg-full", id: prefix + "-full" }, paragraphs(message.text));
+  const candidates = custom.type === "candidates";
+  const full = el("div", { className: "msg-full", id: prefix + "-full" },
+    paragraphs(candidates ? visibleText(message) : message.text));
   if (custom.type === "guide") full.append(guideCard(custom, prefix));
   const short = shortText(message);
-  // 简要/详细 on answers; a clarification (candidates) or a greeting has nothing to shorten.
-  const hasShort = ctx.answer !== false && custom.type !== "candidates" &&
+  // 简要/详细 on knowledge-base answers; clarifications, greetings and notices have nothing to shorten.
+  const isAnswer = custom.type === "guide" || custom.type === "answer";
+  const hasShort = ctx.answer !== false && isAnswer &&
     (custom.type === "guide" || short !== String(message.text || "").trim());
   const bubble = el("div", { className: "bubble" }, full);
   let view = "full";
@@ -126,17 +146,22 @@ export function renderBot(message, ctx) {
     bubble.append(shortBox);
   }
   const buttons = message.buttons || [];
-  if (buttons.length) {
+  if (buttons.length && candidates) {
     const list = el("ol", { className: "candidates", "aria-label": "请选择（可点击，或输入编号）" });
     buttons.forEach((button, i) => {
       list.append(el("li", {}, el("button", {
         type: "button", className: "candidate", "data-payload": button.payload,
-        on: { click: () => ctx.onChoose(button, i) },
+        on: { click: () => ctx.onChoose(button, (i + 1) + ". " + plainTitle(button.title)) },
       }, el("span", { className: "candidate-n", "aria-hidden": "true", text: String(i + 1) }),
       el("span", { className: "visually-hidden", text: (i + 1) + "、" }),
-      el("span", { text: button.title }))));
+      el("span", { text: plainTitle(button.title) }))));
     });
     bubble.append(list);
+  } else if (buttons.length) {
+    bubble.append(el("div", { className: "msg-actions" }, buttons.map((button) => el("button", {
+      type: "button", className: "secondary", "data-payload": button.payload, text: button.title,
+      on: { click: () => ctx.onChoose(button, button.title) },
+    }))));
   }
   const tools = el("div", { className: "msg-tools" });
   if (hasShort) {

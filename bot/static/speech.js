@@ -97,11 +97,11 @@ export class Recorder {
       button.textContent = "语音输入（未开通）";
       button.setAttribute("aria-disabled", "true");
       note.textContent = this.message;  // read as the button's description; shown in status on click
-      note.dataset.quiet = "true";
+      note.classList.add("visually-hidden");
       return;
     }
     button.removeAttribute("aria-disabled");
-    note.dataset.quiet = "false";
+    note.classList.remove("visually-hidden");
     button.textContent = recording ? "停止语音输入" : "语音输入";
     button.setAttribute("aria-pressed", String(recording));
     note.textContent = recording ? "正在录音，说完请再按一次按钮。" : "";

@@ -62,7 +62,7 @@ def test_two_instances_share_state_on_postgres_and_redis(trained_model, tmp_path
         time.sleep(1.0)
         q = "sk-" + uuid.uuid4().hex[:6]
         body = b.chat(q, "冰雕节门票在哪里买")
-        found = _customs(body, "answer") + _customs(body, "guide")
+        found = _customs(body, "answer") + _customs(body, "guide") + _customs(body, "field")
         assert found and found[0]["entry_id"] == "scale-test", body
         with urllib.request.urlopen(b.url + "/healthz") as resp:
             assert json.loads(resp.read())["status"] == "ok"

@@ -73,7 +73,7 @@ def test_channel_registered() -> None:
     ({"type": "message", "id": "a1", "sender": SENDER, "text": "\u200b\ufeff\x00"}, "empty_text"),
     ({"type": "shutdown"}, "bad_frame"),
     (["not", "an", "object"], "bad_frame"),
-])
+], ids=["id", "sender", "blank", "too-long", "invisible-only", "type", "not-object"])
 def test_parse_frame_rejects(data: Any, code: str) -> None:
     with pytest.raises(FrameError) as err:
         parse_frame(data)
@@ -189,7 +189,7 @@ async def test_rest_fallback_shares_dedupe_with_ws(client: Any, dialogue: GateDi
 @pytest.mark.parametrize("payload,code", [
     ("not json", "bad_json"),
     (json.dumps(frame("x y", "hi")), "bad_id"),
-])
+], ids=["not-json", "bad-id"])
 async def test_rest_errors_are_json(client: Any, payload: str, code: str) -> None:
     resp = await client.post("/webhooks/web/messages", data=payload,
                              headers={"Content-Type": "application/json"})

@@ -93,7 +93,7 @@ async def test_upload_with_backend(aiohttp_client: Any) -> None:
     (b"abc", "text/plain", 400, "unsupported_audio_type"),
     (b"noise", "audio/ogg", 400, "asr_failed"),
     (b"x" * (MAX_ASR_BYTES + 1), "audio/wav", 413, "payload_too_large"),
-])
+], ids=["empty", "not-audio", "not-recognised", "too-large"])
 async def test_upload_errors(aiohttp_client: Any, data: bytes, content_type: str, status: int,
                              code: str) -> None:
     client = await make_client(aiohttp_client, EchoRecognizer())

@@ -166,7 +166,8 @@ async def test_api_tts_returns_wav(client: Any) -> None:
     (('{"text": "%s"}' % ("长" * (MAX_TTS_CHARS + 1))).encode(), 400, "text_too_long"),
     (b'{"text": "' + b"a" * (MAX_TTS_BODY + 10) + b'"}', 413, "payload_too_large"),
     (b'{"text": "<br>"}', 400, "nothing_to_say"),
-])
+], ids=["not-json", "not-object", "no-text", "blank", "rate", "volume", "too-many-chars",
+        "body-too-large", "nothing-to-say"])
 async def test_api_tts_rejects_bad_input(client: Any, body: bytes, status: int, code: str) -> None:
     resp = await client.post("/api/tts", data=body, headers={"Content-Type": "application/json"})
     assert resp.status == status
@@ -180,3 +181,55 @@ async def test_api_tts_without_worker_is_503(aiohttp_client: Any) -> None:
     resp = await client.post("/api/tts", json={"text": "你好"})
     assert resp.status == 503
     assert (await resp.json())["error"]["code"] == "tts_unavailable"
+
+
+def test_worker_does_not_rerun_the_parents_main_script(tmp_path: Any) -> None:
+    """spawn would re-import the parent's __main__ (e.g. the govbot script, loading Rasa) in the worker."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "imports.txt"
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        "import asyncio, pathlib, sys\n"
+        "with open(sys.argv[1], 'a') as fh: fh.write('x')  # unguarded side effect on import\n"
+        "from voice.tts import TtsService\n"
+        "async def go():\n"
+        "    s = TtsService(); await s.start(); assert s.available\n"
+        "    assert len(await s.synthesize('你好')) > 1000; await s.stop()\n"
+        "if __name__ == '__main__':\n"
+        "    asyncio.run(go())\n", encoding="utf-8")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    subprocess.run([sys.executable, str(script), str(marker)], check=True, timeout=60, cwd=root,
+                   env=dict(os.environ, PYTHONPATH=root))
+    assert marker.read_text() == "x"
+
+
+def test_worker_exits_when_its_parent_is_killed(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    pid_file = tmp_path / "worker.pid"
+    script = (
+        "import asyncio, sys, time\n"
+        "from voice.tts import TtsService\n"
+        "async def go():\n"
+        "    s = TtsService(); await s.start()\n"
+        "    open(sys.argv[1], 'w').write(str(s.worker_pid)); time.sleep(60)\n"
+        "asyncio.run(go())\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    parent = subprocess.Popen([sys.executable, "-c", script, str(pid_file)], cwd=root,
+                              env=dict(os.environ, PYTHONPATH=root))
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline and parent.poll() is None
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{worker}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{worker}") or "Z" in open(f"/proc/{worker}/stat").read().split()[2]

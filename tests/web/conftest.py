@@ -15,7 +15,9 @@ _LOGGER = logging.getLogger(__name__)
 CHROMIUM = os.environ.get("GOVBOT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required"]
+                 "--autoplay-policy=no-user-gesture-required",
+                 # a fake microphone (a beep) for the voice-input test; no dialog, no real device
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -34,9 +36,13 @@ def server() -> Iterator[ServerThread]:
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless chromium for the session (never downloads a browser)."""
+    """Headless chromium per module (never downloads a browser).
+
+    Module scope on purpose: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, which breaks pytest-asyncio tests that run after it.
+    """
     if not os.path.exists(CHROMIUM):
         _missing(f"{CHROMIUM} not found: apt-get install chromium")
     from playwright.sync_api import sync_playwright

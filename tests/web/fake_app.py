@@ -14,6 +14,7 @@ from bot.channels.base import InboundMessage, Preferences, TurnResult, messages_
 from bot.channels.web import WebInput, static_routes
 from bot.errors import error_middleware
 from voice import routes as voice_routes
+from voice.asr import ASR, Recognizer
 from voice.tts import tts_ctx
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,10 +50,12 @@ class FixtureDialogue:
 
 
 def make_app(dialogue: FixtureDialogue, channel: Optional[WebInput] = None,
-             with_tts: bool = True) -> web.Application:
+             with_tts: bool = True, recognizer: Optional[Recognizer] = None) -> web.Application:
     """Wire the page, the web channel (at ``/webhooks/web``) and the voice routes like create_app."""
     channel = channel or WebInput(dialogue=lambda request: dialogue, hotline="12345")
     app = web.Application(middlewares=[error_middleware])
+    if recognizer is not None:
+        app[ASR] = recognizer
     if with_tts:
         app.cleanup_ctx.append(tts_ctx)
     app.add_routes(static_routes())
@@ -68,10 +71,11 @@ def make_app(dialogue: FixtureDialogue, channel: Optional[WebInput] = None,
 class ServerThread:
     """Runs an app on 127.0.0.1 in a background thread (Playwright's sync API needs the main one)."""
 
-    def __init__(self, dialogue: Optional[FixtureDialogue] = None, with_tts: bool = True) -> None:
+    def __init__(self, dialogue: Optional[FixtureDialogue] = None, with_tts: bool = True,
+                 recognizer: Optional[Recognizer] = None) -> None:
         self.dialogue = dialogue or FixtureDialogue()
         self.channel = WebInput(dialogue=lambda request: self.dialogue, hotline="12345")
-        self.app = make_app(self.dialogue, self.channel, with_tts=with_tts)
+        self.app = make_app(self.dialogue, self.channel, with_tts=with_tts, recognizer=recognizer)
         self.loop = asyncio.new_event_loop()
         self.url = ""
         self._runner: Optional[web.AppRunner] = None

@@ -10,6 +10,7 @@ from typing import Any, Callable, List
 import pytest
 
 from tests.web.fake_app import ServerThread
+from voice.asr import AsrResult, Recognizer
 from tests.web.helpers import BOT, ask, sender, set_mode, wait_replies
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def test_clarify_then_choose_by_click_and_by_number(new_page: Callable[..., Any]
                                                     server: ServerThread) -> None:
     page = new_page()
     ask(page, "怎么办证件")
+    # the numbered lines of the text are shown once, as buttons
+    assert page.locator(BOT).last.locator(".msg-full").inner_text() == "您想问的是下面哪一个？请说序号或点选："
     buttons = page.locator(BOT).last.locator(".candidate")
     assert buttons.all_text_contents() == ["11、居住证办理", "22、身份证补领", "33、护照办理"]
     before = page.locator(BOT).count()
@@ -175,7 +178,7 @@ def test_xss_renders_inert(new_page: Callable[..., Any]) -> None:
     ask(page, payload)
     ask(page, "xss")
     page.locator(BOT).last.locator("button[data-view='short']").click()
-    page.locator(".candidate").last.hover()
+    page.locator(BOT).last.locator(".msg-actions button").hover()
     page.wait_for_timeout(300)
     assert page.evaluate("window.__xss") is None
     assert page.locator("#log-list img, #log-list script, #log-list svg, #log-list iframe, "
@@ -202,7 +205,49 @@ def test_voice_input_says_plainly_when_unavailable(new_page: Callable[..., Any])
     ask(page, "你好")  # typing still works
 
 
-def test_handoff_hotline_and_input_always_on_screen(new_page: Callable[..., Any]) -> None:
+class FixedRecognizer(Recognizer):
+    """Test backend: whatever was said, 'recognises' one sentence and keeps the upload."""
+
+    name = "fixed"
+
+    def __init__(self) -> None:
+        self.uploads: List[tuple] = []
+
+    async def recognize(self, audio: bytes, content_type: str) -> AsrResult:
+        self.uploads.append((len(audio), content_type))
+        return AsrResult(text="社保卡丢了怎么办", confidence=0.8)
+
+
+def test_voice_input_records_uploads_and_fills_the_box(browser: Any) -> None:
+    recognizer = FixedRecognizer()
+    srv = ServerThread(with_tts=False, recognizer=recognizer).start()
+    context = browser.new_context(permissions=["microphone"])
+    try:
+        page = context.new_page()
+        page.goto(srv.url + "/")
+        page.wait_for_function("() => document.documentElement.dataset.connection === 'open' && "
+                               "!document.getElementById('mic').hasAttribute('aria-disabled')")
+        mic = page.locator("#mic")
+        assert mic.inner_text() == "语音输入"
+        mic.click()
+        page.wait_for_function("() => document.getElementById('mic').getAttribute('aria-pressed') === 'true'")
+        assert mic.inner_text() == "停止语音输入"
+        page.wait_for_timeout(1200)
+        mic.click()
+        page.wait_for_function("() => document.getElementById('input').value.length > 0")
+        assert page.input_value("#input") == "社保卡丢了怎么办"
+        assert page.inner_text("#status") == "识别完成，请确认文字后发送。"
+        ((size, content_type),) = recognizer.uploads
+        assert content_type in ("audio/webm", "audio/ogg") and size > 1000
+        ask(page, page.input_value("#input"))
+        assert page.locator(".guide").count() == 1
+    finally:
+        context.close()
+        srv.stop()
+
+
+def test_handoff_hotline_and_input_always_on_screen(new_page: Callable[..., Any],
+                                                    server: ServerThread) -> None:
     page = new_page()
     page.click("#welcome-no")
     for _ in range(3):
@@ -215,6 +260,14 @@ def test_handoff_hotline_and_input_always_on_screen(new_page: Callable[..., Any]
     page.click("#handoff")
     wait_replies(page, before + 1)
     assert "人工" in page.locator(BOT).last.inner_text()
+    assert page.locator("#log-list > li.msg-user").last.locator(".bubble").inner_text() == "转人工"
+    ask(page, "今天天气怎么样")  # no answer: the reply offers 转人工 as a plain (unnumbered) button
+    action = page.locator(BOT).last.locator(".msg-actions button")
+    assert action.inner_text() == "转人工" and page.locator(BOT).last.locator(".candidate").count() == 0
+    before = page.locator(BOT).count()
+    action.click()
+    wait_replies(page, before + 1)
+    assert texts_for(server, page)[-1] == texts_for(server, page)[-3] == "/request_human"
 
 
 def test_everything_is_served_locally(new_page: Callable[..., Any], server: ServerThread) -> None:
