@@ -335,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="matcher blend weight for the +matcher run (default: config or 0.3)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
     faq = args.data / "gov_faq_beijing.jsonl"
     if not faq.exists():
         print(f"missing {faq}: set GOVBOT_SHARED_DATA or --data", file=sys.stderr)

@@ -108,6 +108,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        import jieba
+        jieba.setLogLevel(logging.WARNING)
     from knowledge.errors import KnowledgeError
     try:
         return int(args.func(args) or 0)

@@ -14,6 +14,7 @@ from actions import runtime
 from bot import metrics
 from bot.bootstrap import open_services, prepare_database
 from bot.channels import CHANNELS
+from bot.channels.web import index_handler
 from bot.channels.rest import chat_routes
 from bot.dialogue import DIALOGUE, Dialogue, load_agent
 from bot.errors import error_middleware
@@ -71,14 +72,6 @@ async def healthz(request: web.Request) -> web.Response:
                               "agent": DIALOGUE in request.app})
 
 
-async def index_page(request: web.Request) -> web.StreamResponse:
-    """The accessible web chat page."""
-    page = STATIC_DIR / "index.html"
-    if not page.is_file():
-        raise web.HTTPNotFound()
-    return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
-
-
 def create_app(settings: Settings) -> web.Application:
     """Assemble the application; resources open in ``cleanup_ctx`` order."""
     app = web.Application(middlewares=[error_middleware, metrics.middleware],
@@ -88,11 +81,13 @@ def create_app(settings: Settings) -> web.Application:
     _add_voice(app)
     app.add_routes(chat_routes())
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics.handler),
-                    web.get("/", index_page)])
+                    web.get("/", index_handler)])
     if STATIC_DIR.is_dir():
         app.router.add_static("/static/", STATIC_DIR, append_version=False)
     for name, channel_cls in CHANNELS.items():
-        for route in channel_cls().routes():
+        channel = channel_cls.from_settings(settings)
+        app.on_shutdown.append(channel.close)
+        for route in channel.routes():
             path = f"/webhooks/{name}/" + route.path.lstrip("/")
             kwargs = dict(route.kwargs)
             if route.method == "GET":
@@ -106,8 +101,9 @@ def create_app(settings: Settings) -> web.Application:
 def _add_voice(app: web.Application) -> None:
     """TTS worker and ASR endpoints (voice/)."""
     from voice import routes as voice_routes
+    from voice.asr import asr_ctx
     from voice.tts import tts_ctx
-    app.cleanup_ctx.append(tts_ctx)
+    app.cleanup_ctx.extend([tts_ctx, asr_ctx])
     app.add_routes(voice_routes.routes())
 
 

@@ -144,7 +144,7 @@ class SearchIndex:
             if doc.id in self._by_id:
                 self._delete(doc.id)
             self._insert(doc)
-            if len(self._by_id) >= max(20, 2 * self._sem.fitted_docs):
+            if len(self._by_id) >= max(10, 2 * self._sem.fitted_docs):
                 self._refit_semantic()  # the space doubles rarely: amortised O(1) per upsert
             if abs(self._alive_rows - self._mass_n) > 0.1 * max(self._mass_n, 50):
                 self._refresh_mass()
@@ -275,7 +275,10 @@ class SearchIndex:
                 dead_slots < max(500, len(self._by_id) // 3):
             return
         keep, old_terms = [s for s in self._slots if s is not None], self._row_terms
+        old_post, old_apost = self._post, self._apost
         self._reset(self._chans)
+        self._post = {c: p.emptied() for c, p in old_post.items()}
+        self._apost = old_apost.emptied()
         for slot in keep:
             slot_id = len(self._slots)
             new_rows = []
@@ -378,37 +381,48 @@ class SearchIndex:
     def _coverage(self, chan: str, terms: Mapping[str, float]) -> np.ndarray:
         post, n = self._post[chan], self._n_rows
         n_alive, power = max(self._alive_rows, 1), self.config.idf_power
-        qh = np.zeros(n, np.float32)
-        dh = np.zeros(n, np.float32)
+        rows, qvals, dvals = [], [], []
         qmass = 0.0
         for term, qw in terms.items():
             tid = post.vocab.get(term)
             idf = post.idf(tid, n_alive) ** power
             qmass += qw * idf
             if tid is not None and post.df[tid] > 0:
-                rows = np.frombuffer(post.rows[tid], np.int32)
-                qh[rows] += qw * idf
-                dh[rows] += idf
+                hit = np.frombuffer(post.rows[tid], np.int32)
+                rows.append(hit)
+                qvals.append(np.full(len(hit), qw * idf, np.float32))
+                dvals.append(np.full(len(hit), idf, np.float32))
+        if not rows:
+            return np.zeros(n, np.float32)
+        hits = np.concatenate(rows)
+        qh = np.bincount(hits, np.concatenate(qvals), minlength=n)[:n]
+        dh = np.bincount(hits, np.concatenate(dvals), minlength=n)[:n]
         qcov = np.minimum(qh / max(qmass, 1e-6), 1.0)
         dcov = np.minimum(dh / np.maximum(self._row_mass[chan][:n], 1e-6), 1.0)
         a = self.config.coverage_exponent
-        return (qcov ** a) * (dcov ** (1.0 - a))
+        return ((qcov ** a) * (dcov ** (1.0 - a))).astype(np.float32)
 
     def _answer_scores(self, terms: Mapping[str, float]) -> np.ndarray:
         post, n_docs, nslots = self._apost, max(len(self._by_id), 1), len(self._slots)
         avg = max(float(self._doc_len[:nslots].sum()) / n_docs, 1.0)
-        score = np.zeros(nslots, np.float32)
+        slots, tfs, weights = [], [], []
         qmass = 0.0
         for term, qw in terms.items():
             tid = post.vocab.get(term)
             idf = post.idf(tid, n_docs)
             qmass += qw * idf
             if tid is not None and post.df[tid] > 0:
-                slots = np.frombuffer(post.rows[tid], np.int32)
-                tf = np.frombuffer(post.tfs[tid], np.float32)
-                score[slots] += qw * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * self._doc_len[
-                    slots] / avg))
-        return score / max(qmass * (K1 + 1), 1e-6)
+                hit = np.frombuffer(post.rows[tid], np.int32)
+                slots.append(hit)
+                tfs.append(np.frombuffer(post.tfs[tid], np.float32))
+                weights.append(np.full(len(hit), qw * idf, np.float32))
+        if not slots:
+            return np.zeros(nslots, np.float32)
+        hit, tf = np.concatenate(slots), np.concatenate(tfs)
+        vals = np.concatenate(weights) * tf * (K1 + 1) / (
+            tf + K1 * (1 - B + B * self._doc_len[hit] / avg))
+        score = np.bincount(hit, vals, minlength=nslots)[:nslots]
+        return (score / max(qmass * (K1 + 1), 1e-6)).astype(np.float32)
 
     def _best_docs(self, sim: np.ndarray, k: int) -> list[tuple[int, float]]:
         m = min(len(sim), 4 * k + 8)

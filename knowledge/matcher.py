@@ -164,6 +164,18 @@ class TreeEnsemble:
     def __init__(self, init: float, rate: float, trees: list[dict]):
         self.init, self.rate = init, rate
         self.trees = [{k: np.asarray(v) for k, v in t.items()} for t in trees]
+        width = max((len(t["f"]) for t in self.trees), default=1)
+        # Padded (trees x nodes) tables: every row of a batch walks all trees at once.
+        self._f = np.zeros((len(trees), width), np.int64)
+        self._t = np.zeros((len(trees), width), np.float64)
+        self._l = np.full((len(trees), width), -1, np.int64)
+        self._r = np.full((len(trees), width), -1, np.int64)
+        self._v = np.zeros((len(trees), width), np.float64)
+        for i, t in enumerate(self.trees):
+            m = len(t["f"])
+            self._f[i, :m] = np.maximum(t["f"], 0)
+            self._t[i, :m], self._l[i, :m], self._r[i, :m] = t["t"], t["l"], t["r"]
+            self._v[i, :m] = t["v"]
 
     @classmethod
     def from_sklearn(cls, model) -> "TreeEnsemble":
@@ -185,18 +197,20 @@ class TreeEnsemble:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row of ``X``."""
         X = np.atleast_2d(np.asarray(X, np.float64))
-        score = np.full(len(X), self.init)
-        idx = np.arange(len(X))
-        for t in self.trees:
-            node = np.zeros(len(X), np.int64)
-            while True:
-                leaf = t["l"][node] < 0
-                if leaf.all():
-                    break
-                go_left = X[idx, np.maximum(t["f"][node], 0)] <= t["t"][node]
-                nxt = np.where(go_left, t["l"][node], t["r"][node])
-                node = np.where(leaf, node, nxt)
-            score += self.rate * t["v"][node]
+        n_trees = len(self.trees)
+        if not n_trees:
+            return np.full(len(X), 1.0 / (1.0 + math.exp(-self.init)))
+        tree_ix = np.arange(n_trees)[None, :]
+        node = np.zeros((len(X), n_trees), np.int64)
+        rows = np.arange(len(X))[:, None]
+        while True:
+            left = self._l[tree_ix, node]
+            inner = left >= 0
+            if not inner.any():
+                break
+            go_left = X[rows, self._f[tree_ix, node]] <= self._t[tree_ix, node]
+            node = np.where(inner, np.where(go_left, left, self._r[tree_ix, node]), node)
+        score = self.init + self.rate * self._v[tree_ix, node].sum(axis=1)
         return 1.0 / (1.0 + np.exp(-score))
 
 
@@ -207,13 +221,14 @@ class Matcher:
         self.featurizer, self.model, self.threshold = featurizer, model, threshold
 
     def similarities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        """Probabilities for pairs of normalised texts."""
+        """Probabilities for pairs of texts (normalised here; normalising twice is harmless)."""
         if not pairs:
             return np.zeros(0)
-        return self.model.predict(np.array([self.featurizer.features(a, b) for a, b in pairs]))
+        feats = [self.featurizer.features(normalize(a), normalize(b)) for a, b in pairs]
+        return self.model.predict(np.array(feats))
 
     def similarity(self, a: str, b: str) -> float:
-        """Probability that normalised ``a`` and ``b`` ask the same thing."""
+        """Probability that ``a`` and ``b`` ask the same thing."""
         return float(self.similarities([(a, b)])[0])
 
     def save(self, path: str | Path) -> None:

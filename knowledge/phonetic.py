@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 _LOGGER = logging.getLogger(__name__)
 
 _HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_RUNS_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]|[^\u3400-\u4dbf\u4e00-\u9fff]+")
 # Accent-level confusions folded together by ``fuzzy``: retroflex/flat initials and -n/-ng finals.
 _FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 _FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
@@ -30,6 +31,10 @@ def token_pinyin(token: str) -> tuple[str, ...]:
         return ()
     if not _HAN_RE.search(token):
         return (token.lower(),)
+    if len(token) > 1 and not any(_is_heteronym(ch) for ch in token):
+        # No character with several readings: per-character lookups (cached) are exact and
+        # avoid pypinyin's phrase segmentation, the slow part for never-seen tokens.
+        return tuple(s for part in _RUNS_RE.findall(token) for s in token_pinyin(part))
     from pypinyin import Style, lazy_pinyin
 
     out: list[str] = []
@@ -38,6 +43,13 @@ def token_pinyin(token: str) -> tuple[str, ...]:
         if item:
             out.append(item)
     return tuple(out)
+
+
+@lru_cache(maxsize=50_000)
+def _is_heteronym(ch: str) -> bool:
+    from pypinyin.constants import PINYIN_DICT
+
+    return "," in PINYIN_DICT.get(ord(ch), "")
 
 
 @lru_cache(maxsize=4096)

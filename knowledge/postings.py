@@ -112,6 +112,15 @@ class Postings:
             tfs.append(tf)
         return tids, tfs
 
+    def emptied(self) -> "Postings":
+        """A new instance with the same term ids and no postings (compaction re-posts rows)."""
+        fresh = Postings()
+        fresh.vocab = self.vocab
+        fresh.rows = [array("i") for _ in self.rows]
+        fresh.tfs = [array("f") for _ in self.tfs]
+        fresh.df = [0] * len(self.df)
+        return fresh
+
     def readd(self, row: int, tids: array, tfs: array) -> None:
         """Post a row again under a new row id (compaction)."""
         for tid, tf in zip(tids, tfs):

@@ -102,9 +102,17 @@ class ChannelInput(ABC):
 
     name: ClassVar[str]
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> "ChannelInput":
+        """Build the channel for the server; override to take settings (hotline, secrets)."""
+        return cls()
+
     @abstractmethod
     def routes(self) -> List[web.RouteDef]:
         """Routes relative to the channel's mount point."""
+
+    async def close(self, app: web.Application) -> None:
+        """Called on server shutdown (close sockets, flush queues)."""
 
 
 class ChannelOutput(ABC):

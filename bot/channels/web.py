@@ -152,6 +152,15 @@ class WebInput(ChannelInput):
         self._sockets: Set[web.WebSocketResponse] = set()
         self.turns = 0  # dialogue turns actually run (duplicates excluded)
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> "WebInput":
+        """The channel with the deployment's hotline."""
+        return cls(hotline=settings.hotline)
+
+    async def close(self, app: web.Application) -> None:
+        """Server shutdown: close open WebSockets so SIGTERM exits promptly."""
+        await self.close_sockets(app)
+
     def routes(self) -> List[web.RouteDef]:
         """Routes relative to ``/webhooks/web``."""
         return [web.get("/ws", self.ws_handler), web.post("/messages", self.rest_handler),

@@ -1,0 +1,53 @@
+"""Tests for knowledge.decide: calibration and the answer / clarify / none decision."""
+import pytest
+
+from knowledge.decide import Candidate, RetrievalConfig, calibrate, decide
+
+CFG = RetrievalConfig(answer_threshold=0.7, clarify_threshold=0.3, answer_margin=0.15,
+                      max_clarify=3, clarify_window=0.25)
+
+
+def cands(*scores):
+    return [Candidate(f"e{i}", s, f"问题{i}") for i, s in enumerate(scores)]
+
+
+def test_none_when_empty_or_weak():
+    assert decide("q", [], CFG).decision == "none"
+    result = decide("q", cands(0.2, 0.1), CFG)
+    assert result.decision == "none" and len(result.candidates) == 2
+
+
+def test_answer_needs_score_and_margin():
+    result = decide("q", cands(0.9, 0.5, 0.2), CFG)
+    assert result.decision == "answer" and result.candidates[0].id == "e0"
+    assert decide("q", cands(0.9, 0.8), CFG).decision == "clarify"
+    assert decide("q", cands(0.6, 0.1), CFG).decision == "clarify"
+
+
+def test_clarify_offers_two_or_three_close_candidates():
+    result = decide("q", cands(0.65, 0.6, 0.55, 0.5, 0.45), CFG)
+    assert result.decision == "clarify"
+    assert [c.id for c in result.candidates] == ["e0", "e1", "e2"]
+    lone = decide("q", cands(0.5, 0.16, 0.01), CFG)
+    assert lone.decision == "clarify" and [c.id for c in lone.candidates] == ["e0", "e1"]
+    single = decide("q", cands(0.5, 0.01), CFG)
+    assert [c.id for c in single.candidates] == ["e0"]
+
+
+def test_identical_questions_do_not_block_an_answer():
+    scored = cands(0.9, 0.9, 0.4)
+    assert decide("q", scored, CFG).decision == "clarify"
+    assert decide("q", scored, CFG, keys=["同一问题", "同一问题", "别的问题"]).decision == "answer"
+
+
+def test_query_is_echoed():
+    assert decide("社保卡", cands(0.9), CFG).query == "社保卡"
+
+
+def test_calibrate_is_monotone_and_bounded():
+    cfg = RetrievalConfig(calib_slope=10.0, calib_offset=0.4)
+    assert calibrate(0.4, cfg) == pytest.approx(0.5)
+    values = [calibrate(x / 10, cfg) for x in range(-5, 20)]
+    assert values == sorted(values)
+    assert all(0.0 < v < 1.0 for v in values)
+    assert calibrate(1e9, cfg) <= 1.0 and calibrate(-1e9, cfg) >= 0.0
