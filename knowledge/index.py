@@ -1,6 +1,7 @@
 """In-memory multi-signal search index over published entries, with live upsert/remove."""
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import threading
@@ -131,6 +132,7 @@ class SearchIndex:
                 self._insert(doc, bulk=True)
             self._refresh_mass()
             self._refit_semantic()
+        gc.collect()  # promote the new long-lived structures now, not during the first queries
         _LOGGER.info("index built: %d entries, %d questions", len(self._by_id), self._n_rows)
 
     def upsert(self, doc: IndexDoc) -> None:
