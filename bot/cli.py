@@ -12,6 +12,8 @@ from typing import List, Optional, Sequence
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# One BLAS thread: request-serving latency is steadier (see bench/bench_kb.py --blas-threads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bot.settings import Settings  # noqa: E402
 

@@ -137,6 +137,9 @@ def load_agent(settings: Settings, model: str) -> Any:
     """Load the trained model with our tracker store, lock store and action endpoint."""
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
+
+    from bot.fastload import patch_rasa_model_load
+    patch_rasa_model_load()
     endpoint: Any = (EndpointConfig(url=settings.action_endpoint_url)
                      if settings.action_endpoint_url else InProcessActionEndpoint())
     return Agent.load(model, tracker_store=make_tracker_store(settings.database_url),

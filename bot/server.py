@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from aiohttp import web
 from sqlalchemy.engine import Engine
@@ -13,7 +14,7 @@ from sqlalchemy.engine import Engine
 from actions import runtime
 from bot import metrics
 from bot.bootstrap import open_services, prepare_database
-from bot.channels import CHANNELS
+from bot.channels.registry import CHANNELS
 from bot.channels.web import index_handler
 from bot.channels.rest import chat_routes
 from bot.dialogue import DIALOGUE, Dialogue, load_agent
@@ -29,13 +30,31 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", Engine)
 KB = web.AppKey("kb", KnowledgeService)
 RECORDS = web.AppKey("records", Records)
+AGENT_LOADING = web.AppKey("agent_loading", asyncio.Future)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
+def _preload_agent(settings: Settings, db_ready: threading.Event) -> Any:
+    """Import Rasa and TensorFlow (the slow part of a cold start) while the database and the
+    index are prepared, then load the model once the database is migrated."""
+    import rasa.core.agent  # noqa: F401  (heavy import, overlapped with db and index set-up)
+    model = model_path(settings)
+    if not model.is_file():
+        raise FileNotFoundError(f"模型不存在，请先运行 govbot train / no model at {model}")
+    db_ready.wait()
+    return load_agent(settings, str(model))
+
+
 async def db_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Migrate (and seed an empty) database; dispose the engine on shutdown."""
+    """Start loading the agent, migrate (and seed an empty) database; dispose on shutdown."""
     settings = app[SETTINGS]
-    engine = await asyncio.get_running_loop().run_in_executor(None, prepare_database, settings)
+    loop = asyncio.get_running_loop()
+    db_ready = threading.Event()
+    app[AGENT_LOADING] = loop.run_in_executor(None, _preload_agent, settings, db_ready)
+    try:
+        engine = await loop.run_in_executor(None, prepare_database, settings)
+    finally:
+        db_ready.set()
     app[ENGINE] = engine
     yield
     engine.dispose()
@@ -53,14 +72,10 @@ async def kb_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Load the Rasa agent in-process."""
-    settings = app[SETTINGS]
-    model = model_path(settings)
-    if not model.is_file():
-        raise FileNotFoundError(f"模型不存在，请先运行 govbot train / no model at {model}")
+    """Wait for the Rasa agent that ``db_ctx`` started loading in-process."""
     started = time.monotonic()
-    agent = await asyncio.get_running_loop().run_in_executor(None, load_agent, settings, str(model))
-    _LOGGER.info("Rasa agent loaded in %.1f s", time.monotonic() - started)
+    agent = await app[AGENT_LOADING]
+    _LOGGER.info("Rasa agent ready after a further %.1f s", time.monotonic() - started)
     app[DIALOGUE] = Dialogue(agent)
     yield
 

@@ -38,6 +38,9 @@ class RetrievalConfig:
         clarify_threshold: Minimum top score for ``clarify``; below it the result is ``none``.
         answer_margin: Top-1 minus top-2 (first runner-up with a different question) needed
             for ``answer``.
+        answer_logit_margin: A log-odds lead ``logit(top1) - logit(top2)`` of at least this much
+            also counts as a clear margin: the logistic map compresses scores near 1, where a
+            plain difference would hide a large lead in raw similarity.
         max_clarify: At most this many candidates are offered in ``clarify``.
         clarify_window: Runners-up within this distance of the top score join a clarify list.
         calib_slope: Slope of the logistic map from raw similarity to calibrated score.
@@ -63,6 +66,7 @@ class RetrievalConfig:
     answer_threshold: float = 0.70
     clarify_threshold: float = 0.25
     answer_margin: float = 0.15
+    answer_logit_margin: float = 1.0
     max_clarify: int = 3
     clarify_window: float = 0.25
     calib_slope: float = 9.6
@@ -102,13 +106,18 @@ def calibrate(raw: float, config: RetrievalConfig) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
 def decide(query: str, scored: Sequence[Candidate], config: RetrievalConfig,
            keys: Sequence[str] | None = None) -> SearchResult:
     """Turn candidates (best first, calibrated scores) into a decision.
 
-    ``answer`` needs the top score at or above ``answer_threshold`` and a clear margin over the
+    ``answer`` needs the top score at or above ``answer_threshold`` and a clear lead over the
     first runner-up whose question differs (entries with identical questions do not block each
-    other). ``clarify`` offers the top candidate plus runners-up within ``clarify_window`` (at
+    other): ``answer_margin`` in score or ``answer_logit_margin`` in log-odds. ``clarify`` offers the top candidate plus runners-up within ``clarify_window`` (at
     least two when a second candidate passes ``clarify_threshold / 2``, at most ``max_clarify``).
     Anything weaker is ``none``.
 
@@ -130,7 +139,9 @@ def decide(query: str, scored: Sequence[Candidate], config: RetrievalConfig,
             continue
         runner = cand.score
         break
-    if top.score >= config.answer_threshold and top.score - runner >= config.answer_margin:
+    clear = (top.score - runner >= config.answer_margin
+             or _logit(top.score) - _logit(runner) >= config.answer_logit_margin)
+    if top.score >= config.answer_threshold and clear:
         return SearchResult(query=query, decision="answer", candidates=tuple(scored))
     offered = [top]
     for cand in scored[1:]:

@@ -36,6 +36,21 @@ class SemanticSpace:
         """True once a space has been fitted."""
         return self.proj.size > 0
 
+    def known_share(self, text: str) -> float:
+        """IDF-weighted share of ``text``'s characters that the space knows (unknown characters
+        count with the highest IDF), so a query made mostly of unseen words is not judged on its
+        one familiar character."""
+        if not self.ready or not text:
+            return 0.0
+        top = float(self.idf.max())
+        known = total = 0.0
+        for ch, c in Counter(text).items():
+            col = self.vocab.get(ch)
+            w = (1.0 + math.log(c)) * (float(self.idf[col]) if col is not None else top)
+            total += w * w
+            known += w * w if col is not None else 0.0
+        return math.sqrt(known / total) if total else 0.0
+
     def _tfidf(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         vocab = self.vocab
         pairs = [(vocab[ch], c) for ch, c in Counter(text).items() if ch in vocab]
@@ -126,7 +141,9 @@ class SemanticSpace:
         if norm < 1e-9:
             return None
         vec /= norm
+        total = sum(weights) or 1.0
+        share = sum(w * self.known_share(t) for t, w in zip(texts, weights)) / total
         out = np.zeros(slots, np.float32)
         m = min(slots, len(self.vectors))
-        out[:m] = self.vectors[:m] @ vec
+        out[:m] = (self.vectors[:m] @ vec) * share
         return out

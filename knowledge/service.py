@@ -276,34 +276,22 @@ class KnowledgeService:
     # ----------------------------------------------------------------- terms
     def save_term(self, variant: str, standard: str, actor: str) -> None:
         """Create or change a variant -> standard mapping (audited, live)."""
-        variant = clean_text(variant, "variant", 64)
-        standard = clean_text(standard, "standard", 64)
-        if not variant or not standard or variant == standard:
-            raise ValidationError("同义词与标准词都不能为空，且不能相同", "variant")
-        with session_scope(self.engine) as session:
-            if session.scalar(select(Term).where(Term.variant == standard)) is not None:
-                raise ValidationError(f"标准词“{standard}”本身是另一个词的变体", "standard")
-            term = session.scalar(select(Term).where(Term.variant == variant))
-            before = {"variant": term.variant, "standard": term.standard} if term else None
-            if term is None:
-                term = Term(variant=variant)
-                session.add(term)
-            term.standard, term.updated_by, term.updated_at = standard, actor, utcnow()
-            session.add(Revision(object_type="term", object_key=variant, action="update"
-                                 if before else "create", actor=actor, before=before,
-                                 after={"variant": variant, "standard": standard}))
-            self._bump(session)
-        self.refresh_if_stale(force=True)
+        self.save_terms({variant: standard}, actor)
 
     def save_terms(self, terms: Mapping[str, str], actor: str) -> int:
         """Save many terms in one transaction (seed, bulk edits); audited like ``save_term``."""
         with session_scope(self.engine) as session:
             current = {t.variant: t for t in session.scalars(select(Term))}
+            standards = {t.standard for t in current.values()} | set(terms.values())
             for variant, standard in terms.items():
                 variant = clean_text(variant, "variant", 64)
                 standard = clean_text(standard, "standard", 64)
-                if not variant or not standard or variant == standard or standard in terms:
-                    raise ValidationError(f"同义词“{variant}”→“{standard}”无效", "variant")
+                if not variant or not standard or variant == standard:
+                    raise ValidationError("同义词与标准词都不能为空，且不能相同", "variant")
+                if standard in terms or standard in current:
+                    raise ValidationError(f"标准词“{standard}”本身是另一个词的变体", "standard")
+                if variant in standards:
+                    raise ValidationError(f"“{variant}”已是其他同义词的标准词", "variant")
                 term = current.get(variant)
                 before = {"variant": variant, "standard": term.standard} if term else None
                 if term is None:

@@ -1,13 +1,1 @@
-"""Channels: each is a ``ChannelInput`` mounted at ``/webhooks/<name>/``; CHANNELS lists them by name."""
-from __future__ import annotations
-
-import logging
-from typing import Dict, Type
-
-from bot.channels.base import ChannelInput
-from bot.channels.rest import RestInput
-from bot.channels.web import WebInput
-
-_LOGGER = logging.getLogger(__name__)
-
-CHANNELS: Dict[str, Type[ChannelInput]] = {c.name: c for c in (RestInput, WebInput)}
+"""Channels: typed payloads in ``base``, one module per channel, the registry in ``registry``."""

@@ -24,6 +24,13 @@ def test_answer_needs_score_and_margin():
     assert decide("q", cands(0.6, 0.1), CFG).decision == "clarify"
 
 
+def test_log_odds_lead_counts_near_the_top():
+    # 0.99 vs 0.90 differ by only 0.09, but by 2.4 in log-odds: a clear lead.
+    assert decide("q", cands(0.99, 0.90), CFG).decision == "answer"
+    strict = RetrievalConfig(**{**CFG.__dict__, "answer_logit_margin": 5.0})
+    assert decide("q", cands(0.99, 0.90), strict).decision == "clarify"
+
+
 def test_clarify_offers_two_or_three_close_candidates():
     result = decide("q", cands(0.65, 0.6, 0.55, 0.5, 0.45), CFG)
     assert result.decision == "clarify"

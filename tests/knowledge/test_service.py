@@ -88,6 +88,8 @@ def test_term_chains_are_rejected(kb):
     kb.save_term("退休金", "养老金", "staff")
     with pytest.raises(ValidationError):
         kb.save_term("养老钱", "退休金", "staff")
+    with pytest.raises(ValidationError):
+        kb.save_term("养老金", "退休工资", "staff")
 
 
 def test_other_process_sees_changes_without_restart(engine):

@@ -1,0 +1,13 @@
+"""The explicit channel registry: each ``ChannelInput`` is mounted at ``/webhooks/<name>/``."""
+from __future__ import annotations
+
+import logging
+from typing import Dict, Type
+
+from bot.channels.base import ChannelInput
+from bot.channels.rest import RestInput
+from bot.channels.web import WebInput
+
+_LOGGER = logging.getLogger(__name__)
+
+CHANNELS: Dict[str, Type[ChannelInput]] = {c.name: c for c in (RestInput, WebInput)}
