@@ -1,7 +1,7 @@
 # govbot — `make run` sets up everything and serves; `make test` runs the suite.
 SHELL := /bin/bash
 # First interpreter that really is Python 3.10 (a pyenv shim may exist without a 3.10 behind it).
-PY ?= $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -V -r) $$(command -v python3.10); do \
+PY ?= $(shell for p in $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.10.*/bin/python 2>/dev/null | sort -V -r) $$(command -v python3.10); do \
 	"$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -35,7 +35,7 @@ train: install
 
 seed: install
 	$(BIN)/govbot db upgrade
-	$(BIN)/govbot kb seed
+	$(BIN)/govbot kb seed --if-empty
 
 run: install train seed
 	$(BIN)/govbot serve --host $(HOST) --port $(PORT)

@@ -5,10 +5,11 @@ import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
+from actions.tickets import clear_ticket
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,5 +42,6 @@ class ActionHandoff(Action):
                   f"工作人员会看到我们刚才的对话，您不用再重复。"
                   f"如果排队较久，也可以直接拨打 {svc.hotline} 热线。"),
             json_message={"type": "handoff", "handoff_id": handoff_id, "hotline": svc.hotline})
-        # An active form is closed by the rule's action_deactivate_loop.
-        return [SlotSet("ticket_pending", False)]
+        # An active form is closed by the rule's action_deactivate_loop; an unsubmitted
+        # ticket is dropped (the transcript above keeps what the resident said).
+        return clear_ticket()

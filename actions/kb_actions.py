@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import render, runtime
 from actions.text import parse_option
-from actions.tickets import correct_ticket, has_correction
+from actions.tickets import awaiting_confirmation, correct_ticket, is_correction, remind_ticket
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,9 +78,11 @@ class ActionAnswerService(Action):
         if text.startswith("/"):
             dispatcher.utter_message(text=render.NOT_UNDERSTOOD)
             return []
-        if tracker.get_slot("ticket_pending") and has_correction(text):
-            # "电话改成…" at the read-back is a correction, not a new question.
-            return correct_ticket(dispatcher, tracker)
+        if awaiting_confirmation(tracker):
+            if is_correction(tracker):  # "电话改成…" at the read-back
+                return correct_ticket(dispatcher, tracker)
+            # Another question at the read-back: answer it, then ask to confirm again.
+            return search_and_respond(dispatcher, tracker, text) + remind_ticket(dispatcher, tracker)
         if tracker.get_slot("candidates") and ORDINAL_RE.fullmatch(text.strip(" 。.")):
             # "2" or "第二个" right after a clarify is a choice, whatever NLU thought.
             return ActionChooseOption().run(dispatcher, tracker, domain)

@@ -82,9 +82,38 @@ class ActionConfirmTicket(Action):
         return read_back(dispatcher, content, district, phone or NO_PHONE)
 
 
-def has_correction(text: str) -> bool:
-    """Whether ``text`` names a new phone number or district."""
-    return bool(parse_phone(text) or _district(text))
+CORRECTION_CUES = ("改", "不对", "错", "应该是", "换成", "更正")
+
+
+def awaiting_confirmation(tracker: Tracker) -> bool:
+    """Whether the bot's last message was the ticket read-back (and it is still pending)."""
+    if not tracker.get_slot("ticket_pending"):
+        return False
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            custom = (event.get("data") or {}).get("custom") or {}
+            return custom.get("type") == "ticket_confirm"
+    return False
+
+
+def is_correction(tracker: Tracker) -> bool:
+    """At the read-back: a new phone or district, said as a correction, not a new question."""
+    text = tracker.latest_message.get("text") or ""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    named = bool(parse_phone(text) or _district(text))
+    return named and (intent in ("inform", "deny") or any(c in text for c in CORRECTION_CUES))
+
+
+def remind_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """After answering another question at the read-back, ask for the confirmation again."""
+    content, district, phone = (tracker.get_slot(s) or "" for s in TICKET_SLOTS)
+    dispatcher.utter_message(text="另外，您刚才登记的内容还没有提交。")
+    return read_back(dispatcher, content, district, phone or NO_PHONE)
+
+
+def clear_ticket() -> List[EventType]:
+    """Forget an unsubmitted ticket (handoff, or a stale one from an earlier session)."""
+    return [SlotSet(s, None) for s in TICKET_SLOTS] + [SlotSet("ticket_pending", False)]
 
 
 def correct_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -129,12 +158,12 @@ class ActionHandleYesNo(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if tracker.get_slot("ticket_pending"):
+        if awaiting_confirmation(tracker):
             if intent == "affirm":
                 return submit_ticket(dispatcher, tracker)
             return correct_ticket(dispatcher, tracker)
         dispatcher.utter_message(text=ANYTHING_ELSE)
-        return []
+        return clear_ticket() if tracker.get_slot("ticket_pending") else []
 
 
 class AskSlotAction(Action):
@@ -171,3 +200,15 @@ class ActionAskContactPhone(AskSlotAction):
 
     action_name = "action_ask_contact_phone"
     question = "请留一个联系电话，方便工作人员回复您。如果不方便留，请说“不留”。"
+
+
+class ActionCancelForm(Action):
+    """Leave a form ("算了", "再见"): say so and forget what was half-filled."""
+
+    def name(self) -> Text:
+        return "action_cancel_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(text="好的，已经取消，刚才的内容没有提交。还有什么可以帮您？")
+        return clear_ticket() + [SlotSet("application_number", None)]

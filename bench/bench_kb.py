@@ -37,21 +37,27 @@ def default_data_dir() -> Path:
 
 
 def load_faq_docs(path: str | Path) -> list[IndexDoc]:
-    """Read ``gov_faq_beijing.jsonl`` rows as index documents.
+    """Import ``gov_faq_beijing.jsonl`` with ``govbot kb import``'s code into a temporary SQLite
+    database and read the published entries back as index documents, so the benchmark covers
+    the import path too (the file is read from its path, never copied)."""
+    import tempfile
 
-    TODO(kb-import): swap for the real path once it is stable: ``knowledge.importer.import_file``
-    into a temporary SQLite database, then ``KnowledgeService.load_index()`` builds the index from
-    the published entries (so the benchmark also covers the import).
-    """
-    docs = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                row = json.loads(line)
-                docs.append(IndexDoc(id=row["id"], title=row["question"], similar=(),
-                                     answer=row.get("answer", ""),
-                                     department=row.get("department", "")))
-    return docs
+    from knowledge.db import make_engine, upgrade
+    from knowledge.exporter import iter_entries
+    from knowledge.importer import import_file
+    from knowledge.service import KnowledgeService
+
+    with tempfile.TemporaryDirectory(prefix="govbot-bench-kb-") as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'kb.db'}")
+        upgrade(engine)
+        report = import_file(KnowledgeService(engine), Path(path), actor="bench", progress=False)
+        if report.errors:
+            raise SystemExit(f"import failed: {report.errors[:3]}")
+        rows = iter_entries(engine, status="published")
+        engine.dispose()
+    return [IndexDoc(id=r["id"], title=r["question"], similar=tuple(r["similar_questions"]),
+                     answer=r["answer"], category=r["category"], department=r["department"])
+            for r in rows]
 
 
 def load_queries(path: str | Path) -> list[dict]:

@@ -15,6 +15,7 @@ from bot.settings import Settings
 _LOGGER = logging.getLogger(__name__)
 
 PREF_CACHE_SIZE = 10_000
+ACTION_FAILED = "抱歉，系统暂时出了点问题，刚才的内容没有保存。请稍后再说一遍，或拨打 12345 热线。"
 
 
 def make_tracker_store(database_url: str) -> Any:
@@ -68,6 +69,9 @@ class InProcessActionEndpoint:
             raise ClientResponseError(400, "rejected", body) from exc
         except ActionNotFoundException as exc:
             raise ClientResponseError(404, "not found", json.dumps({"error": str(exc)})) from exc
+        except Exception:  # noqa: BLE001 - the resident must hear something; events are dropped
+            _LOGGER.exception("action %s failed", payload.get("next_action"))
+            return {"events": [], "responses": [{"text": ACTION_FAILED}]}
 
 
 def _collector() -> Any:
@@ -88,8 +92,11 @@ def _collector() -> Any:
 class Dialogue:
     """One turn in, replies and preferences out."""
 
-    def __init__(self, agent: Any) -> None:
+    def __init__(self, agent: Any, cache_preferences: bool = True) -> None:
         self.agent = agent
+        # With several instances (a Redis lock store) another instance may change preferences,
+        # so they are read from the shared tracker store on every turn instead of cached.
+        self._cache = cache_preferences
         self._prefs: "OrderedDict[str, Preferences]" = OrderedDict()
 
     async def handle(self, message: InboundMessage) -> TurnResult:
@@ -117,7 +124,7 @@ class Dialogue:
             self._prefs.popitem(last=False)
 
     async def _preferences(self, sender: str) -> Preferences:
-        cached = self._prefs.get(sender)
+        cached = self._prefs.get(sender) if self._cache else None
         if cached is not None:
             return cached
         tracker = await self.agent.tracker_store.retrieve(sender)

@@ -7,7 +7,14 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
+from knowledge.errors import (ConflictError, ImportFileError, KnowledgeError, NotFoundError,
+                              ValidationError)
+
 _LOGGER = logging.getLogger(__name__)
+
+#: Knowledge-base errors raised inside handlers, by HTTP status.
+KNOWLEDGE_STATUS = {ValidationError: 400, ImportFileError: 400, NotFoundError: 404,
+                    ConflictError: 409}
 
 
 class GovbotError(Exception):
@@ -85,6 +92,8 @@ async def error_middleware(request: web.Request,
         return await handler(request)
     except GovbotError as exc:
         return error_response(exc.status, exc.code, exc.message)
+    except KnowledgeError as exc:
+        return error_response(KNOWLEDGE_STATUS.get(type(exc), 400), exc.code, exc.message)
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "payload_too_large", "请求内容过大")
     except web.HTTPException as exc:

@@ -76,7 +76,7 @@ async def dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
     started = time.monotonic()
     agent = await app[AGENT_LOADING]
     _LOGGER.info("Rasa agent ready after a further %.1f s", time.monotonic() - started)
-    app[DIALOGUE] = Dialogue(agent)
+    app[DIALOGUE] = Dialogue(agent, cache_preferences=not app[SETTINGS].lock_store_url)
     yield
 
 

@@ -23,12 +23,17 @@ MODEL_NAME = "govbot"
 GAZETTEER = Path(__file__).resolve().parent.parent / "knowledge" / "seed" / "gazetteer.json"
 
 
+BUILD_FILES = ("build/jieba/userdict.txt", "build/entity_patterns.jsonl")
+
+
 def fingerprint(project_dir: Path) -> str:
-    """SHA-256 over config.yml, domain.yml, intents/ and the Rasa version."""
+    """SHA-256 over config.yml, domain.yml, intents/, the KB-generated dictionary and entity
+    patterns (when present), and the Rasa version."""
     import rasa
     digest = hashlib.sha256(rasa.__version__.encode())
     files = [project_dir / "config.yml", project_dir / "domain.yml"]
     files += sorted((project_dir / "intents").rglob("*.yml"))
+    files += [project_dir / name for name in BUILD_FILES if (project_dir / name).is_file()]
     for path in files:
         digest.update(str(path.relative_to(project_dir)).encode())
         digest.update(path.read_bytes())
@@ -91,11 +96,11 @@ def _patterns(vocab: Dict[str, List]) -> Iterable[Dict[str, str]]:
 
 def train(settings: Settings, engine: Engine, force: bool = False) -> Optional[Path]:
     """Train if the model is missing or stale; returns the model path (None if up to date)."""
+    build = settings.project_dir / "build"
+    counts = write_build_files(engine, build)
     if not force and model_is_current(settings):
         print("模型已是最新，跳过训练 / model is up to date", flush=True)
         return None
-    build = settings.project_dir / "build"
-    counts = write_build_files(engine, build)
     print(f"==> 生成分词词典与实体规则 / user dictionary {counts['words']} words, "
           f"{counts['patterns']} entity patterns", flush=True)
     print("==> 训练 Rasa 模型（约几分钟）/ training the Rasa model", flush=True)

@@ -87,6 +87,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from knowledge.records import Records
     from knowledge.seed import load_seed
     kb = _open(args)
+    if args.if_empty and kb.count() > 0:
+        print("知识库已有条目，跳过种子导入 / KB not empty, seed skipped")
+        return 0
     stats = load_seed(kb, Records(kb.engine))
     print(f"种子知识库 / seed: 新增 {stats['created']}，更新 {stats['updated']}，"
           f"同义词 {stats['terms']}，办件 {stats['cases']}")
@@ -136,6 +139,8 @@ def add_kb_commands(sub: Any, db_help: str) -> None:
     search.set_defaults(func=cmd_search)
 
     seed = kb_sub.add_parser("seed", help="加载种子知识库 / load the seed KB")
+    seed.add_argument("--if-empty", action="store_true",
+                      help="仅当知识库为空时导入 / only into an empty KB (never reverts staff edits)")
     seed.set_defaults(func=cmd_seed)
 
     hist = kb_sub.add_parser("history", help="修订历史 / revision history")

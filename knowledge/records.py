@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
+from datetime import timedelta, timezone
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from knowledge.db import session_scope
@@ -18,6 +20,7 @@ from knowledge.models import UNANSWERED_STATUSES, Case, Handoff, Ticket, Unanswe
 
 _LOGGER = logging.getLogger(__name__)
 
+LOCAL_TZ = timezone(timedelta(hours=8))  # ticket numbers use the local (Beijing) date
 APPLICATION_NUMBER_RE = re.compile(r"^[A-Z]{2}\d{12}$")
 MAX_TRANSCRIPT_TURNS = 200
 
@@ -82,13 +85,14 @@ class Records:
         content = (content or "").strip()
         if not content:
             raise ValidationError("诉求内容不能为空", "content")
-        day = utcnow().strftime("%Y%m%d")
+        day = utcnow().astimezone(LOCAL_TZ).strftime("%Y%m%d")
         with session_scope(self.engine) as session:
-            seq = session.scalar(select(func.count(Ticket.id))
-                                 .where(Ticket.number.like(f"GD{day}-%"))) or 0
-            number = f"GD{day}-{seq + 1:04d}"
-            session.add(Ticket(number=number, content=content[:5000], district=district[:32],
-                               phone=phone[:32], sender=sender[:128], channel=channel[:32]))
+            ticket = Ticket(number=f"pending-{uuid.uuid4().hex}", content=content[:5000],
+                            district=district[:32], phone=phone[:32], sender=sender[:128],
+                            channel=channel[:32])
+            session.add(ticket)
+            session.flush()  # the row id makes the number unique across instances
+            number = ticket.number = f"GD{day}-{ticket.id:06d}"
         _LOGGER.info("ticket %s created", number)
         return number
 
@@ -136,14 +140,16 @@ class Records:
                             c.updated, c.note)
 
     def load_cases(self, path: Path) -> int:
-        """Insert sample cases from a JSONL file (existing numbers are updated)."""
+        """Insert sample cases from a JSONL file; numbers already present are left as they are."""
         count = 0
         with session_scope(self.engine) as session:
             for line in path.read_text(encoding="utf-8").splitlines():
                 if not line.strip():
                     continue
                 row = json.loads(line)
-                session.merge(Case(**{k: row.get(k, "") for k in (
+                if session.get(Case, row["application_number"]) is not None:
+                    continue
+                session.add(Case(**{k: row.get(k, "") for k in (
                     "application_number", "service", "applicant", "status", "updated", "note")}))
                 count += 1
         return count

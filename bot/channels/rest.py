@@ -26,9 +26,13 @@ async def read_json(request: web.Request) -> Dict[str, Any]:
     """Read a JSON object body with size, encoding and syntax checks."""
     if request.content_length is not None and request.content_length > MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(f"请求内容超过 {MAX_MESSAGE_BYTES // 1024} KB 上限")
-    body = await request.content.read(MAX_MESSAGE_BYTES + 1)
-    if len(body) > MAX_MESSAGE_BYTES:
-        raise PayloadTooLarge(f"请求内容超过 {MAX_MESSAGE_BYTES // 1024} KB 上限")
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        size += len(chunk)
+        if size > MAX_MESSAGE_BYTES:
+            raise PayloadTooLarge(f"请求内容超过 {MAX_MESSAGE_BYTES // 1024} KB 上限")
+        chunks.append(chunk)
+    body = b"".join(chunks)
     if not body.strip():
         raise BadRequest("请求内容为空", "empty_body")
     try:
@@ -39,6 +43,8 @@ async def read_json(request: web.Request) -> Dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"不是合法的 JSON：{exc.msg}", "invalid_json") from exc
+    except RecursionError as exc:
+        raise BadRequest("JSON 嵌套过深", "invalid_json") from exc
     if not isinstance(data, dict):
         raise BadRequest("请求应为 JSON 对象", "invalid_json")
     return data

@@ -53,13 +53,16 @@ def test_ticket_read_back_correct_and_submit(services, dispatcher):
     assert slots_of(events)["ticket_pending"] is True
     assert "朝阳区" in dispatcher.messages[0]["text"] and "13812345678" in dispatcher.messages[0]["text"]
     slots["ticket_pending"] = True
+    read_back = [{"event": "bot", "text": "请您核对", "data": {"custom": {"type": "ticket_confirm"}}}]
     out = type(dispatcher)()
-    events = ActionHandleYesNo().run(out, make_tracker("不对，电话是13900001111", "deny", slots=slots), {})
+    events = ActionHandleYesNo().run(out, make_tracker("不对，电话是13900001111", "deny", slots=slots,
+                                                       events=read_back), {})
     assert slots_of(events)["contact_phone"] == "13900001111"
     assert "13900001111" in out.messages[0]["text"]
     slots["contact_phone"] = "13900001111"
     out = type(dispatcher)()
-    events = ActionHandleYesNo().run(out, make_tracker("确认", "affirm", slots=slots), {})
+    events = ActionHandleYesNo().run(out, make_tracker("确认", "affirm", slots=slots,
+                                                       events=read_back), {})
     number = out.messages[0]["custom"]["number"]
     assert number in out.messages[0]["text"]
     saved = services.records.get_ticket(number)
@@ -70,7 +73,9 @@ def test_ticket_read_back_correct_and_submit(services, dispatcher):
 def test_plain_deny_restarts_the_form(services, dispatcher):
     slots = {"complaint_content": "路灯坏了很久", "district": "海淀区", "contact_phone": "未提供",
              "ticket_pending": True}
-    events = ActionHandleYesNo().run(dispatcher, make_tracker("不对", "deny", slots=slots), {})
+    read_back = [{"event": "bot", "text": "请您核对", "data": {"custom": {"type": "ticket_confirm"}}}]
+    events = ActionHandleYesNo().run(dispatcher, make_tracker("不对", "deny", slots=slots,
+                                                              events=read_back), {})
     assert any(e.get("event") == "followup" and e.get("name") == "complaint_form" for e in events)
     assert slots_of(events)["complaint_content"] is None
 
@@ -89,3 +94,30 @@ def test_progress_check(services, dispatcher):
     ActionReportProgress().run(out, make_tracker("x", "inform", slots={
         "application_number": "SB209999999999"}), {})
     assert "没有查到" in out.messages[0]["text"]
+
+
+def test_a_new_question_at_read_back_is_answered_then_confirmation_asked_again(services, dispatcher):
+    from actions.kb_actions import ActionAnswerService
+    slots = {"complaint_content": "路灯坏了很久", "district": "朝阳区", "contact_phone": "未提供",
+             "ticket_pending": True}
+    read_back = [{"event": "bot", "text": "请您核对", "data": {"custom": {"type": "ticket_confirm"}}}]
+    tracker = make_tracker("海淀区的老年卡怎么办", "ask_service", slots=slots, events=read_back)
+    events = ActionAnswerService().run(dispatcher, tracker, {})
+    assert "district" not in slots_of(events)  # not mistaken for a correction
+    assert dispatcher.messages[-1]["custom"]["type"] == "ticket_confirm"
+    assert dispatcher.messages[-1]["custom"]["district"] == "朝阳区"
+
+
+def test_stale_pending_ticket_is_dropped_and_handoff_clears_it(services, dispatcher):
+    slots = {"complaint_content": "路灯坏了", "district": "朝阳区", "ticket_pending": True}
+    events = ActionHandleYesNo().run(dispatcher, make_tracker("好的", "affirm", slots=slots), {})
+    assert slots_of(events)["ticket_pending"] is False and services.records.get_ticket("GD") is None
+    out = type(dispatcher)()
+    events = ActionHandoff().run(out, make_tracker("人工", "request_human", slots=slots), {})
+    assert slots_of(events)["complaint_content"] is None
+
+
+def test_ticket_numbers_are_unique(services):
+    numbers = {services.records.create_ticket("内容一二三四", "朝阳区", "未提供", "s", "rest")
+               for _ in range(5)}
+    assert len(numbers) == 5 and all(n.startswith("GD") for n in numbers)

@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 import pytest
 from aiohttp import WSMsgType
 
-from bot.channels import CHANNELS
+from bot.channels.registry import CHANNELS
 from bot.channels.base import BotMessage, InboundMessage, TurnResult
 from bot.channels.web import (MAX_TEXT_CHARS, ClientMessage, ClientPing, FrameError, WebInput,
                               WebOutput, parse_frame)
