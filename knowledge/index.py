@@ -219,7 +219,8 @@ class SearchIndex:
         if not bulk:
             self._sem.set(slot_id, self._semantic_text(slot))
 
-    def _insert_row(self, key: str, slot_id: int, bulk: bool) -> int:
+    def _alloc_row(self, key: str, slot_id: int) -> int:
+        """A new live row for question ``key`` of slot ``slot_id`` (postings added by caller)."""
         row = self._n_rows
         self._n_rows += 1
         self._alive_rows += 1
@@ -227,6 +228,10 @@ class SearchIndex:
             setattr(self, name, self._fit(getattr(self, name), row + 1))
         self._row_doc[row], self._row_alive[row] = slot_id, True
         self._row_qt[row] = question_types(key)
+        return row
+
+    def _insert_row(self, key: str, slot_id: int, bulk: bool) -> int:
+        row = self._alloc_row(key, slot_id)
         n, power = max(self._alive_rows, 1), self.config.idf_power
         for chan, terms in channel_terms(key, self._seg, self._chans).items():
             post = self._post[chan]
@@ -285,13 +290,7 @@ class SearchIndex:
             slot_id = len(self._slots)
             new_rows = []
             for key, old in zip(slot.keys, slot.rows):
-                row = self._n_rows
-                self._n_rows += 1
-                self._alive_rows += 1
-                for name in ("_row_doc", "_row_alive", "_row_qt"):
-                    setattr(self, name, self._fit(getattr(self, name), row + 1))
-                self._row_doc[row], self._row_alive[row] = slot_id, True
-                self._row_qt[row] = question_types(key)
+                row = self._alloc_row(key, slot_id)
                 for chan in self._chans:
                     tids, tfs = old_terms[chan][old]
                     self._post[chan].readd(row, tids, tfs)
