@@ -93,6 +93,8 @@ class KnowledgeService:
 
     def search(self, query: str, top: int = 5) -> SearchResult:
         """Search published entries; see ``knowledge.decide`` for the decision."""
+        if not self.index_loaded:
+            self.load_index()
         self.refresh_if_stale()
         with self._lock:
             return self.index.search(query, top=top)
@@ -266,7 +268,14 @@ class KnowledgeService:
         return UpsertOutcome(item.ext_id, "created" if before is None else "updated",
                              entry.version), entry
 
+    @property
+    def index_loaded(self) -> bool:
+        """Whether this service keeps an index (CLI imports and seeding do not need one)."""
+        return self._generation >= 0
+
     def _after_write(self, applied: List[tuple], generation: int) -> None:
+        if not self.index_loaded:
+            return  # load_index() builds from the database when an index is wanted
         with self._lock:
             for ext_id, status, doc in applied:
                 self._apply(ext_id, status, doc)
@@ -302,7 +311,8 @@ class KnowledgeService:
                                      action="update" if before else "create", actor=actor,
                                      before=before, after={"variant": variant, "standard": standard}))
             self._bump(session)
-        self.refresh_if_stale(force=True)
+        if self.index_loaded:
+            self.refresh_if_stale(force=True)
         return len(terms)
 
     def delete_term(self, variant: str, actor: str) -> None:
@@ -316,7 +326,8 @@ class KnowledgeService:
                                  after=None))
             session.delete(term)
             self._bump(session)
-        self.refresh_if_stale(force=True)
+        if self.index_loaded:
+            self.refresh_if_stale(force=True)
 
 
 def _only_status(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
