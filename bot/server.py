@@ -5,7 +5,6 @@ import asyncio
 import logging
 import threading
 import time
-from pathlib import Path
 from typing import Any, AsyncIterator
 
 from aiohttp import web
@@ -15,7 +14,7 @@ from actions import runtime
 from bot import metrics
 from bot.bootstrap import open_services, prepare_database
 from bot.channels.registry import CHANNELS
-from bot.channels.web import index_handler
+from bot.channels.web import static_routes
 from bot.channels.rest import chat_routes
 from bot.dialogue import DIALOGUE, Dialogue, load_agent
 from bot.errors import error_middleware
@@ -31,7 +30,6 @@ ENGINE = web.AppKey("engine", Engine)
 KB = web.AppKey("kb", KnowledgeService)
 RECORDS = web.AppKey("records", Records)
 AGENT_LOADING = web.AppKey("agent_loading", asyncio.Future)
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def _preload_agent(settings: Settings, db_ready: threading.Event) -> Any:
@@ -95,10 +93,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([db_ctx, kb_ctx, dialogue_ctx])
     _add_voice(app)
     app.add_routes(chat_routes())
-    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics.handler),
-                    web.get("/", index_handler)])
-    if STATIC_DIR.is_dir():
-        app.router.add_static("/static/", STATIC_DIR, append_version=False)
+    app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics.handler)])
+    app.add_routes(static_routes())  # the page (with its CSP) and its assets, as in the web tests
     for name, channel_cls in CHANNELS.items():
         channel = channel_cls.from_settings(settings)
         app.on_shutdown.append(channel.close)
