@@ -60,10 +60,10 @@ class SearchIndex:
     unigrams, folded toneless-pinyin bigrams, optionally words and character bigrams) a row scores
     ``qcov**a * dcov**(1-a)``: the IDF-weighted share of the query found in the row and of the row
     found in the query (with ``a = 0.5`` and squared IDF this is TF-IDF cosine). Entries add a
-    BM25 answer channel (answer prefix, keywords, category, department), a semantic similarity
-    (character LSA learnt from the entries, ``knowledge.semantic``) and a question-type bonus or
-    malus. The weighted sum is the raw similarity (about 0..1); ``decide.calibrate`` maps it to
-    the candidate score. Postings are append-only arrays scored densely with numpy; ``remove``
+    BM25 answer channel (title, answer prefix, keywords, category, department), a semantic
+    similarity (character LSA learnt from the entries, ``knowledge.semantic``) and a question-type
+    bonus or malus. The weighted sum is the raw similarity (about 0..1); ``decide.calibrate`` maps
+    it to the candidate score. Postings are append-only arrays scored densely with numpy; ``remove``
     tombstones rows and compaction re-posts the live rows when many are dead.
     """
 
@@ -208,7 +208,9 @@ class SearchIndex:
             if key and key not in keys:
                 keys.append(key)
                 rows.append(self._insert_row(key, slot_id, bulk))
-        aux = " ".join([doc.answer[:ANSWER_PREFIX_CHARS], *doc.keywords, doc.category,
+        # The title joins the answer field too: its character bigrams under BM25 saturation add
+        # word-order evidence the unigram question channel lacks.
+        aux = " ".join([doc.title, doc.answer[:ANSWER_PREFIX_CHARS], *doc.keywords, doc.category,
                         doc.department])
         aux_counts = counts(bigrams(list(self._terms.apply(normalize(aux)))))
         self._doc_len = self._fit(self._doc_len, slot_id + 1)
