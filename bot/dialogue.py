@@ -15,7 +15,7 @@ from bot.settings import Settings
 _LOGGER = logging.getLogger(__name__)
 
 PREF_CACHE_SIZE = 10_000
-ACTION_FAILED = "抱歉，系统暂时出了点问题，刚才的内容没有保存。请稍后再说一遍，或拨打 12345 热线。"
+ACTION_FAILED = "抱歉，系统暂时出了点问题，刚才的内容没有保存。请稍后再说一遍，或拨打 {hotline} 热线。"
 
 
 def make_tracker_store(database_url: str) -> Any:
@@ -44,7 +44,7 @@ def make_lock_store(lock_store_url: str) -> Any:
 class InProcessActionEndpoint:
     """Looks like Rasa's ``EndpointConfig`` but runs rasa-sdk actions in this process."""
 
-    def __init__(self, package: str = "actions") -> None:
+    def __init__(self, package: str = "actions", hotline: str = "12345") -> None:
         from rasa_sdk.executor import ActionExecutor
         self.url = "inprocess://" + package
         self.kwargs: Dict[str, Any] = {}
@@ -52,6 +52,7 @@ class InProcessActionEndpoint:
         self.params: Dict[str, str] = {}
         self.token = None
         self.cafile = None
+        self.hotline = hotline
         self._executor = ActionExecutor()
         self._executor.register_package(package)
 
@@ -71,7 +72,7 @@ class InProcessActionEndpoint:
             raise ClientResponseError(404, "not found", json.dumps({"error": str(exc)})) from exc
         except Exception:  # noqa: BLE001 - the resident must hear something; events are dropped
             _LOGGER.exception("action %s failed", payload.get("next_action"))
-            return {"events": [], "responses": [{"text": ACTION_FAILED}]}
+            return {"events": [], "responses": [{"text": ACTION_FAILED.format(hotline=self.hotline)}]}
 
 
 def _collector() -> Any:
@@ -148,7 +149,8 @@ def load_agent(settings: Settings, model: str) -> Any:
     from bot.fastload import patch_rasa_model_load
     patch_rasa_model_load()
     endpoint: Any = (EndpointConfig(url=settings.action_endpoint_url)
-                     if settings.action_endpoint_url else InProcessActionEndpoint())
+                     if settings.action_endpoint_url
+                     else InProcessActionEndpoint(hotline=settings.hotline))
     return Agent.load(model, tracker_store=make_tracker_store(settings.database_url),
                       lock_store=make_lock_store(settings.lock_store_url),
                       action_endpoint=endpoint)
