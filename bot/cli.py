@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="强制重新训练 / retrain anyway")
     train.add_argument("--nlu-report", action="store_true",
                        help="交叉验证意图识别并输出报告 / cross-validate NLU and report")
-    train.add_argument("--folds", type=int, default=3, help="交叉验证折数 / folds")
+    train.add_argument("--folds", type=int, default=5, help="交叉验证折数 / folds")
     train.add_argument("--db", help=db_help)
     train.set_defaults(func=cmd_train)
 

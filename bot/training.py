@@ -115,7 +115,7 @@ def train(settings: Settings, engine: Engine, force: bool = False) -> Optional[P
     return model_path(settings)
 
 
-def nlu_report(settings: Settings, folds: int = 3) -> Dict[str, float]:
+def nlu_report(settings: Settings, folds: int = 5) -> Dict[str, float]:
     """``rasa test nlu`` cross-validation; returns macro and weighted F1 of intents."""
     out = settings.project_dir / "results" / "nlu"
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
