@@ -74,8 +74,9 @@ async def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 180.0) -
     raise TimeoutError(url)
 
 
-async def run_load(post, turns: Sequence[str], senders: int, per_sender: int) -> Dict[str, float]:
-    """``senders`` concurrent conversations of ``per_sender`` turns; latency and throughput."""
+async def run_load(post, turns: Sequence[str], senders: int, per_sender: int,
+                   tag: str = "") -> Dict[str, object]:
+    """``senders`` concurrent conversations of ``per_sender`` turns; raw latencies and wall time."""
     latencies: List[float] = []
     errors = 0
 
@@ -84,44 +85,78 @@ async def run_load(post, turns: Sequence[str], senders: int, per_sender: int) ->
         for j in range(per_sender):
             text = turns[(i * per_sender + j) % len(turns)]
             t0 = time.perf_counter()
-            ok = await post(f"bench-{senders}-{i}", text)
+            ok = await post(f"bench{tag}-{senders}-{i}", text)
             latencies.append(time.perf_counter() - t0)
             errors += 0 if ok else 1
 
     started = time.perf_counter()
     await asyncio.gather(*(conversation(i) for i in range(senders)))
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return {"turns": len(latencies), "errors": errors,
+    return {"latencies": latencies, "errors": errors, "wall": time.perf_counter() - started}
+
+
+def summarise(runs: Sequence[Dict[str, object]]) -> Dict[str, float]:
+    """Pool the rounds of one system at one concurrency: p50, p99, turns/s, errors."""
+    latencies = sorted(x for run in runs for x in run["latencies"])
+    wall = sum(run["wall"] for run in runs)
+    return {"turns": len(latencies), "errors": sum(run["errors"] for run in runs),
             "p50_ms": 1000 * statistics.median(latencies),
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
             "turns_per_s": len(latencies) / wall}
 
 
-async def measure(name: str, cmd: List[str], env: Dict[str, str], ready_url: str, post_url: str,
-                  body, turns: Sequence[str], per_sender: int) -> Dict[str, object]:
-    """Start a server, measure cold start, load at 1 and 50 senders, RSS; stop it."""
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        cold = await wait_ready(ready_url, proc)
-        connector = aiohttp.TCPConnector(limit=100)
-        async with aiohttp.ClientSession(connector=connector) as session:
+class Server:
+    """A server process under test and the way to post one turn to it."""
+
+    def __init__(self, name: str, cmd: List[str], env: Dict[str, str], ready_url: str,
+                 post_url: str, body) -> None:
+        self.name, self.cmd, self.env = name, cmd, env
+        self.ready_url, self.post_url, self.body = ready_url, post_url, body
+        self.proc: subprocess.Popen | None = None
+        self.cold_start_s = 0.0
+
+    async def start(self) -> None:
+        """Start the process and time it until it answers (the cold start)."""
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.cold_start_s = await wait_ready(self.ready_url, self.proc)
+
+    def stop(self) -> None:
+        """SIGTERM the process group, SIGKILL if it lingers."""
+        if self.proc is None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+async def compare(servers: Sequence[Server], turns: Sequence[str], per_sender: int,
+                  rounds: int) -> Dict[str, Dict[str, object]]:
+    """Interleave the servers round by round (order alternating), so that both see the same
+    machine conditions; each round runs 1 sender, then 50 senders, against one server."""
+    raw = {s.name: {"c1": [], "c50": []} for s in servers}
+    connector = aiohttp.TCPConnector(limit=100)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        def poster(server: Server):
             async def post(sender: str, text: str) -> bool:
-                async with session.post(post_url, json=body(sender, text)) as resp:
+                async with session.post(server.post_url, json=server.body(sender, text)) as resp:
                     await resp.read()
                     return resp.status == 200
-            await run_load(post, turns, 2, 3)  # warm-up
-            single = await run_load(post, turns, 1, per_sender * 2)
-            fifty = await run_load(post, turns, 50, per_sender)
-        return {"name": name, "cold_start_s": cold, "rss_mb": rss_mb(proc.pid), "c1": single,
-                "c50": fifty}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            return post
+
+        for server in servers:
+            await run_load(poster(server), turns, 2, 3, tag="warm")
+        for r in range(rounds):
+            for server in (servers if r % 2 == 0 else list(reversed(servers))):
+                post = poster(server)
+                raw[server.name]["c1"].append(
+                    await run_load(post, turns, 1, per_sender * 4, tag=f"r{r}"))
+                raw[server.name]["c50"].append(
+                    await run_load(post, turns, 50, per_sender, tag=f"r{r}"))
+    return {s.name: {"name": s.name, "cold_start_s": s.cold_start_s, "rss_mb": rss_mb(s.proc.pid),
+                     "c1": summarise(raw[s.name]["c1"]), "c50": summarise(raw[s.name]["c50"])}
+            for s in servers}
 
 
 def bare_rasa_files(work: Path, db: str, actions_port: int) -> Tuple[Path, Path]:
@@ -135,37 +170,39 @@ def bare_rasa_files(work: Path, db: str, actions_port: int) -> Tuple[Path, Path]
 
 
 async def main_async(args: argparse.Namespace) -> Dict[str, object]:
-    """Run both servers one after the other and compare."""
+    """Start both servers (cold starts timed one at a time), then measure them interleaved."""
     turns = load_turns(Path(args.data), 400)
     work = Path(tempfile.mkdtemp(prefix="govbot-bench-chat-"))
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
                GOVBOT_VAR_DIR=str(work), GOVBOT_DATABASE_URL=f"sqlite:///{work / 'govbot.db'}")
     subprocess.run([sys.executable, "-m", "bot.cli", "kb", "seed"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    port = free_port()
-    ours = await measure(
-        "govbot /api/chat", [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env,
-        f"http://127.0.0.1:{port}/healthz", f"http://127.0.0.1:{port}/api/chat",
-        lambda s, t: {"sender": s, "text": t}, turns, args.turns)
-    actions_port, rasa_port = free_port(), free_port()
+    port, actions_port, rasa_port = free_port(), free_port(), free_port()
     endpoints, credentials = bare_rasa_files(work, str(work / "rasa-tracker.db"), actions_port)
-    actions = subprocess.Popen([sys.executable, "-m", "rasa", "run", "actions", "--port",
-                                str(actions_port), "--actions", "actions"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    ours = Server("govbot /api/chat",
+                  [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env,
+                  f"http://127.0.0.1:{port}/healthz", f"http://127.0.0.1:{port}/api/chat",
+                  lambda s, t: {"sender": s, "text": t})
+    bare = Server("bare rasa run (REST)",
+                  [sys.executable, "-m", "rasa", "run", "-m", str(ROOT / "models" / "govbot.tar.gz"),
+                   "--port", str(rasa_port), "--endpoints", str(endpoints), "--credentials",
+                   str(credentials), "--enable-api"], env,
+                  f"http://127.0.0.1:{rasa_port}/status",
+                  f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+                  lambda s, t: {"sender": s, "message": t})
+    actions = Server("rasa run actions",
+                     [sys.executable, "-m", "rasa", "run", "actions", "--port", str(actions_port),
+                      "--actions", "actions"], env,
+                     f"http://127.0.0.1:{actions_port}/health", "", None)
     try:
-        await wait_ready(f"http://127.0.0.1:{actions_port}/health", actions)
-        bare = await measure(
-            "bare rasa run (REST)",
-            [sys.executable, "-m", "rasa", "run", "-m", str(ROOT / "models" / "govbot.tar.gz"),
-             "--port", str(rasa_port), "--endpoints", str(endpoints), "--credentials",
-             str(credentials), "--enable-api"], env,
-            f"http://127.0.0.1:{rasa_port}/status", f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-            lambda s, t: {"sender": s, "message": t}, turns, args.turns)
+        await ours.start()
+        await actions.start()
+        await bare.start()
+        result = await compare([ours, bare], turns, args.turns, args.rounds)
     finally:
-        os.killpg(actions.pid, signal.SIGTERM)
-        actions.wait(timeout=30)
-    return {"ours": ours, "bare": bare}
+        for server in (ours, bare, actions):
+            server.stop()
+    return {"ours": result[ours.name], "bare": result[bare.name], "rounds": args.rounds}
 
 
 def report(result: Dict[str, object]) -> str:
@@ -192,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="govbot vs bare Rasa chat benchmark")
     parser.add_argument("--data", default=os.environ.get("GOVBOT_SHARED_DATA", ROOT.parent / "shared" / "data"))
     parser.add_argument("--turns", type=int, default=6, help="turns per sender at 50 senders")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds per server (1 sender: 4x turns; 50 senders)")
     args = parser.parse_args(argv)
     result = asyncio.run(main_async(args))
     OUT.mkdir(parents=True, exist_ok=True)

@@ -408,7 +408,8 @@ def render(report: dict) -> str:
         lines.append(f"| {row['system']} | {row['docs']} | {row['build_s']} | {row['p50_ms']} | "
                      f"{row['p99_ms']} | {row['p99_cold_ms']} | {row['qps']} | {row['rss_mb']} | "
                      f"{row['rss_growth_mb']} | {edit} |")
-    lines += ["", "## Targets (engine without matcher; quality on test)", "",
+    lines += ["", "## Targets (engine without matcher; quality on dev, where the issue sets the "
+              "targets, and on the held-out test set)", "",
               "| target | value | met |", "|---|---|---|"]
     for name, value, goal, ok in target_rows(report):
         lines.append(f"| {name} {goal} | {value} | {'yes' if ok else 'NO'} |")
@@ -418,16 +419,21 @@ def render(report: dict) -> str:
 def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
     """(name, value, goal, met) for every target that could be measured."""
     t, rows = TARGETS, []
-    test = report["quality"].get("engine (no matcher)", {}).get("test")
-    if test:
+    quality_rows = report["quality"].get("engine (no matcher)", {})
+    # The issue sets the quality targets on the dev set (where the defaults are tuned); the
+    # held-out test set is reported beside it as the honest check of generalisation.
+    for split in ("dev", "test"):
+        measured = quality_rows.get(split)
+        if not measured:
+            continue
         for key, name, low in (("top1", "top-1", True), ("mrr5", "MRR@5", True),
                                ("declined", "no-answer declined", True),
                                ("confident_wrong", "confident-wrong", False)):
-            value = test[key]
+            value = measured[key]
             if value is not None:
                 ok = value >= t[key] if low else value <= t[key]
-                rows.append((name, f"{100 * value:.1f}%", f"{'≥' if low else '≤'} "
-                             f"{100 * t[key]:.0f}%", ok))
+                rows.append((f"{name} ({split})", f"{100 * value:.1f}%",
+                             f"{'≥' if low else '≤'} {100 * t[key]:.0f}%", ok))
     lcqmc = report.get("matching", {}).get("lcqmc_test")
     if lcqmc is not None:
         rows.append(("LCQMC test accuracy", f"{lcqmc:.4f}", f"≥ {t['lcqmc_test']}",
