@@ -146,8 +146,10 @@ def load_agent(settings: Settings, model: str) -> Any:
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
 
+    from bot.action_validation import patch_action_result_validation
     from bot.fastload import patch_rasa_model_load
     patch_rasa_model_load()
+    patch_action_result_validation()
     endpoint: Any = (EndpointConfig(url=settings.action_endpoint_url)
                      if settings.action_endpoint_url
                      else InProcessActionEndpoint(hotline=settings.hotline))
