@@ -34,17 +34,15 @@ def validate_action_result(result: Dict[str, Any]) -> bool:
     Raises:
         jsonschema.ValidationError: With Rasa's own hint appended, as Rasa raises it.
     """
-    from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from rasa.shared.constants import DOCS_BASE_URL
 
     error = best_match(_validator().iter_errors(result))
     if error is None:
         return True
-    if isinstance(error, ValidationError):
-        error.message += (". Failed to validate Action server response from API, make sure "
-                          "your response from the Action endpoint is valid. For more "
-                          f"information about the format visit {DOCS_BASE_URL}/custom-actions")
+    error.message += (". Failed to validate Action server response from API, make sure "
+                      "your response from the Action endpoint is valid. For more "
+                      f"information about the format visit {DOCS_BASE_URL}/custom-actions")
     raise error
 
 

@@ -117,8 +117,9 @@ def decide(query: str, scored: Sequence[Candidate], config: RetrievalConfig,
 
     ``answer`` needs the top score at or above ``answer_threshold`` and a clear lead over the
     first runner-up whose question differs (entries with identical questions do not block each
-    other): ``answer_margin`` in score or ``answer_logit_margin`` in log-odds. ``clarify`` offers the top candidate plus runners-up within ``clarify_window`` (at
-    least two when a second candidate passes ``clarify_threshold / 2``, at most ``max_clarify``).
+    other): ``answer_margin`` in score or ``answer_logit_margin`` in log-odds. ``clarify`` offers
+    the top candidate plus runners-up within ``clarify_window`` (at least two when a second
+    candidate passes ``clarify_threshold / 2``, at most ``max_clarify``).
     Anything weaker is ``none``.
 
     Args:
