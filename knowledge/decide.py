@@ -45,7 +45,6 @@ class RetrievalConfig:
         clarify_window: Runners-up within this distance of the top score join a clarify list.
         calib_slope: Slope of the logistic map from raw similarity to calibrated score.
         calib_offset: Raw similarity that maps to 0.5.
-        rerank: Blend weight of the question-pair matcher (0 disables re-ranking).
         coverage_exponent: ``a`` in ``qcov**a * dcov**(1-a)`` (query vs. question coverage).
         weight_w: Weight of the word channel of questions.
         weight_u: Weight of the character-unigram channel.
@@ -56,6 +55,10 @@ class RetrievalConfig:
             (cost, duration, place, materials ...; see ``normalize.question_types``).
         penalty_qtype: Malus when both ask for a kind of information and the kinds differ.
         weight_s: Weight of the semantic (character LSA) similarity; 0 skips fitting the space.
+        weight_d: Weight of the dense channel (sentence-encoder cosine of query and question,
+            above ``dense_floor``, rescaled to 0..1); it needs an encoder, 0 skips encoding.
+        dense_floor: Cosines at or below this count as no evidence (unrelated Chinese questions
+            still score about 0.5 with this encoder).
         semantic_dims: Dimensions of the semantic space.
         idf_power: Terms weigh ``idf ** idf_power`` in the coverages (2 is close to TF-IDF cosine).
         long_query_chars: Queries longer than this get clause weighting.
@@ -69,9 +72,8 @@ class RetrievalConfig:
     answer_logit_margin: float = 1.0
     max_clarify: int = 3
     clarify_window: float = 0.25
-    calib_slope: float = 9.6
-    calib_offset: float = 0.31
-    rerank: float = 0.0
+    calib_slope: float = 5.2
+    calib_offset: float = 1.085
     coverage_exponent: float = 0.5
     weight_w: float = 0.0
     weight_u: float = 0.38
@@ -81,11 +83,18 @@ class RetrievalConfig:
     idf_power: float = 1.0
     weight_s: float = 0.31
     semantic_dims: int = 150
+    weight_d: float = 1.25
+    dense_floor: float = 0.5
     weight_qtype: float = 0.015
     penalty_qtype: float = 0.015
     long_query_chars: int = 24
     context_weight: float = 0.5
     cue_window: int = 12
+
+
+LEXICAL_CONFIG = RetrievalConfig(weight_d=0.0, answer_threshold=0.70, calib_slope=9.6,
+                                 calib_offset=0.31)
+"""Defaults for an index without a sentence encoder (tuned on the dev set without it)."""
 
 
 def calibrate(raw: float, config: RetrievalConfig) -> float:

@@ -11,8 +11,12 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from knowledge.decide import Candidate, RetrievalConfig, SearchResult, calibrate, decide
-from knowledge.normalize import TermMap, clause_weights, normalize, question_types, split_clauses
+from knowledge.decide import (LEXICAL_CONFIG, Candidate, RetrievalConfig, SearchResult,
+                              calibrate, decide)
+from knowledge.dense import DenseRows
+from knowledge.encoder import SentenceEncoder
+from knowledge.normalize import (TermMap, clause_weights, normalize, question_types, split_clauses,
+                                 to_simplified)
 from knowledge.phonetic import bigrams
 from knowledge.postings import ROW_CHANNELS, Postings, channel_terms, counts, query_terms
 from knowledge.segment import Segmenter
@@ -62,27 +66,32 @@ class SearchIndex:
     found in the query (with ``a = 0.5`` and squared IDF this is TF-IDF cosine). Entries add a
     BM25 answer channel (title, answer prefix, keywords, category, department), a semantic
     similarity (character LSA learnt from the entries, ``knowledge.semantic``) and a question-type
-    bonus or malus. The weighted sum is the raw similarity (about 0..1); ``decide.calibrate`` maps
+    bonus or malus. With a sentence encoder, each row also scores the cosine of its question with
+    the query (``knowledge.dense``), above ``dense_floor`` and rescaled to 0..1. The weighted sum is the raw similarity (about 0..1); ``decide.calibrate`` maps
     it to the candidate score. Postings are append-only arrays scored densely with numpy; ``remove``
     tombstones rows and compaction re-posts the live rows when many are dead.
     """
 
     def __init__(self, config: RetrievalConfig | None = None,
-                 terms: Mapping[str, str] | None = None, segmenter: Segmenter | None = None):
+                 terms: Mapping[str, str] | None = None, segmenter: Segmenter | None = None,
+                 encoder: SentenceEncoder | None = None):
         """Create an empty index.
 
         Args:
-            config: Weights and thresholds (defaults tuned on the dev set). Channel weights that
-                are 0 when ``build`` runs are not indexed at all.
+            config: Weights and thresholds. By default, the set tuned on the dev set for the
+                index as built: with the dense channel when ``encoder`` is given, lexical
+                (``LEXICAL_CONFIG``) otherwise. Channel weights that are 0 when ``build`` runs
+                are not indexed at all.
             terms: Colloquial variant -> standard term map.
             segmenter: Shared segmenter (a private one is created otherwise).
+            encoder: Sentence encoder for the dense channel (``encoder.load_default()``).
         """
-        self.config = config or RetrievalConfig()
+        self.config = config or (RetrievalConfig() if encoder else LEXICAL_CONFIG)
+        self._encoder = encoder
         self._seg = segmenter or Segmenter()
         self._terms = TermMap(terms or {})
         self._seg.add_words(self._terms.words())
         self._lock = threading.RLock()
-        self._matcher = None
         self._reset()
 
     def _reset(self, chans: tuple[str, ...] | None = None) -> None:
@@ -102,6 +111,7 @@ class SearchIndex:
         self._by_id: dict[str, int] = {}
         self._sem = SemanticSpace(cfg.semantic_dims)
         self._mass_n, self._mass_power = 0, cfg.idf_power
+        self._dense = DenseRows(self._encoder) if self._encoder and cfg.weight_d > 0 else None
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -130,6 +140,8 @@ class SearchIndex:
             self._seg.add_words(w for d in docs for w in self._user_words(d))
             for doc in docs:
                 self._insert(doc, bulk=True)
+            if self._dense is not None:
+                self._dense.flush()
             self._refresh_mass()
             self._refit_semantic()
         gc.collect()  # promote the new long-lived structures now, not during the first queries
@@ -208,6 +220,8 @@ class SearchIndex:
             if key and key not in keys:
                 keys.append(key)
                 rows.append(self._insert_row(key, slot_id, bulk))
+                if self._dense is not None:
+                    self._dense.set(rows[-1], text, bulk)
         # The title joins the answer field too: its character bigrams under BM25 saturation add
         # word-order evidence the unigram question channel lacks.
         aux = " ".join([doc.title, doc.answer[:ANSWER_PREFIX_CHARS], *doc.keywords, doc.category,
@@ -284,7 +298,7 @@ class SearchIndex:
                 dead_slots < max(500, len(self._by_id) // 3):
             return
         keep, old_terms = [s for s in self._slots if s is not None], self._row_terms
-        old_post, old_apost = self._post, self._apost
+        old_post, old_apost, old_dense = self._post, self._apost, self._dense
         self._reset(self._chans)
         self._post = {c: p.emptied() for c, p in old_post.items()}
         self._apost = old_apost.emptied()
@@ -298,6 +312,8 @@ class SearchIndex:
                     self._post[chan].readd(row, tids, tfs)
                     self._row_terms[chan].append((tids, tfs))
                     self._row_mass[chan] = self._fit(self._row_mass[chan], row + 1)
+                if self._dense is not None and old_dense is not None:
+                    self._dense.copy_row(old_dense, old, row)
                 new_rows.append(row)
             self._apost.readd(slot_id, *slot.answer_terms)
             self._doc_len = self._fit(self._doc_len, slot_id + 1)
@@ -333,10 +349,7 @@ class SearchIndex:
             return [(self._slots[s].doc.id, raw) for s, raw in self._ranked(query, k)]
 
     def _ranked(self, query: str, k: int) -> list[tuple[int, float]]:
-        ranked = self._rank(query, max(k, 10))
-        if self.config.rerank > 0 and ranked:
-            ranked = self._rerank(query, ranked)
-        return ranked[:k]
+        return self._rank(query, max(k, 10))[:k]
 
     def _query_clauses(self, query: str) -> tuple[list[str], list[float]]:
         clauses = [c for c in (self._terms.apply(c) for c in split_clauses(query)) if c]
@@ -351,6 +364,7 @@ class SearchIndex:
                               cfg.cue_window)
 
     def _rank(self, query: str, k: int) -> list[tuple[int, float]]:
+        pending = self._dense.encode_query_async(to_simplified(query)) if self._dense else None
         clauses, weights = self._query_clauses(query)
         if not clauses or not self._by_id:
             return []
@@ -378,6 +392,10 @@ class SearchIndex:
             aterms = query_terms(clauses, weights, self._seg, ("c",))["c"]
             per_doc += cfg.weight_a * self._answer_scores(aterms)
         sim += per_doc[self._row_doc[:n]]
+        if pending is not None:
+            floor = cfg.dense_floor
+            dense = self._dense.scores(pending.result(), n)
+            sim += (cfg.weight_d / (1.0 - floor)) * np.maximum(dense - floor, 0.0)
         sim[~self._row_alive[:n]] = -1.0
         return self._best_docs(sim, k)
 
@@ -439,18 +457,3 @@ class SearchIndex:
                 seen.add(slot)
                 out.append((slot, float(sim[row])))
         return out
-
-    def _rerank(self, query: str, ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
-        """Blend in the question-pair matcher (``config.rerank``); off by default, see README."""
-        from knowledge.matcher import load_default
-
-        if self._matcher is None:
-            self._matcher = load_default(self._seg) or False  # False: missing, do not retry
-        if self._matcher is False:
-            return ranked
-        beta, qn = self.config.rerank, normalize(query)
-        pairs = [(qn, key) for slot, _ in ranked for key in self._slots[slot].keys]
-        probs = iter(self._matcher.similarities(pairs))
-        out = [(slot, (1 - beta) * raw + beta * max(next(probs) for _ in self._slots[slot].keys))
-               for slot, raw in ranked]
-        return sorted(out, key=lambda x: -x[1])

@@ -15,6 +15,7 @@ from knowledge.db import session_scope
 from knowledge.errors import ConflictError, NotFoundError, ValidationError
 from knowledge.index import IndexDoc, SearchIndex, SearchResult
 from knowledge.decide import RetrievalConfig
+from knowledge.encoder import load_default
 from knowledge.models import (ENTRY_STATUSES, Entry, KbState, Revision, SimilarQuestion, Term,
                               entry_to_dict, utcnow)
 from knowledge.schema import EntryInput, clean_text
@@ -46,9 +47,18 @@ class KnowledgeService:
     """
 
     def __init__(self, engine: Engine, config: Optional[RetrievalConfig] = None,
-                 poll_seconds: float = 2.0) -> None:
+                 poll_seconds: float = 2.0, encoder: Any = "default") -> None:
+        """Args:
+            engine: The database.
+            config: Retrieval settings (default: tuned for the index as built).
+            poll_seconds: How often to check for other processes' writes.
+            encoder: A ``SentenceEncoder``, None for lexical retrieval only, or ``"default"``
+                for the installed one (``GOVBOT_ENCODER=off`` switches it off).
+        """
         self.engine = engine
-        self.index = SearchIndex(config=config)
+        if encoder == "default":
+            encoder = load_default()
+        self.index = SearchIndex(config=config, encoder=encoder)
         self.poll_seconds = poll_seconds
         self._generation = -1
         self._checked_at = 0.0

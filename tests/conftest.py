@@ -181,3 +181,15 @@ def live_server(trained_model, tmp_path_factory) -> Iterator[LiveServer]:
     server = LiveServer(tmp_path_factory.mktemp("live")).start()
     yield server
     assert server.stop() == 0
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The installed sentence encoder (``make install`` fetches it); missing fails in CI."""
+    from knowledge.encoder import load_default
+    enc = load_default()
+    if enc is None:
+        if os.environ.get("CI"):
+            pytest.fail("sentence encoder missing: make install must fetch it")
+        pytest.skip("sentence encoder not installed (python -m knowledge.encoder_export)")
+    return enc

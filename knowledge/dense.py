@@ -1,0 +1,74 @@
+"""Row-aligned sentence vectors of the index's questions, for the dense retrieval channel."""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+
+from knowledge.encoder import SentenceEncoder
+
+_LOGGER = logging.getLogger(__name__)
+
+_POOL: ThreadPoolExecutor | None = None  # shared by every index in the process
+_POOL_LOCK = threading.Lock()
+
+
+class DenseRows:
+    """One unit vector per index row (a question of an entry), encoded by ``encoder``.
+
+    Rows added in bulk are queued and encoded together by ``flush`` (batched, through the
+    encoder's on-disk cache); a live upsert encodes its few questions at once.
+    """
+
+    def __init__(self, encoder: SentenceEncoder):
+        self.encoder = encoder
+        self._vecs = np.zeros((1024, encoder.dim), np.float32)
+        self._pending: dict[int, str] = {}
+
+    def _grow(self, need: int) -> None:
+        if need > len(self._vecs):
+            new = np.zeros((max(need, 2 * len(self._vecs)), self._vecs.shape[1]), np.float32)
+            new[: len(self._vecs)] = self._vecs
+            self._vecs = new
+
+    def set(self, row: int, text: str, bulk: bool = False) -> None:
+        """Give ``row`` the vector of ``text`` (queued until ``flush`` when ``bulk``)."""
+        self._grow(row + 1)
+        if bulk:
+            self._pending[row] = text
+        else:
+            self._vecs[row] = self.encoder.encode([text], use_cache=True)[0]
+
+    def copy_row(self, other: "DenseRows", old: int, new: int) -> None:
+        """Carry a row's vector over from ``other`` (index compaction renumbers rows)."""
+        self._grow(new + 1)
+        if old in other._pending:
+            self._pending[new] = other._pending[old]
+        else:
+            self._vecs[new] = other._vecs[old]
+
+    def flush(self) -> None:
+        """Encode every queued row."""
+        if not self._pending:
+            return
+        rows = list(self._pending)
+        vecs = self.encoder.encode([self._pending[r] for r in rows], use_cache=True)
+        self._vecs[np.asarray(rows)] = vecs
+        self._pending.clear()
+        _LOGGER.debug("encoded %d questions", len(rows))
+
+    def encode_query_async(self, query: str) -> Future:
+        """Start encoding ``query`` on the encoder thread (it runs beside the lexical scoring:
+        ONNX Runtime releases the GIL)."""
+        global _POOL
+        with _POOL_LOCK:
+            if _POOL is None:
+                _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="encoder")
+        return _POOL.submit(self.encoder.encode_query, query)
+
+    def scores(self, query_vec: np.ndarray, n_rows: int) -> np.ndarray:
+        """Cosine similarity of a query vector with rows ``0..n_rows-1`` (dead rows included)."""
+        self.flush()
+        return self._vecs[:n_rows] @ query_vec

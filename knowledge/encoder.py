@@ -1,0 +1,174 @@
+"""Sentence encoder (m3e-small, int8 ONNX) behind the dense retrieval channel and the matcher."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+_LOGGER = logging.getLogger(__name__)
+
+MAX_TOKENS = 64
+"""Longer texts keep their last tokens: residents put the question after the context."""
+QUERY_MAX_TOKENS = MAX_TOKENS
+"""Queries too (cost grows with length, but 32 or 48 lost 1.5-2 points of dev top-1)."""
+BATCH = 1
+"""Texts are encoded one at a time: int8 dynamic quantisation scales activations per run, so a
+batch would make a text's vector depend on its neighbours (and on set order); alone, an entry's
+question is encoded exactly like a query, and no time is spent on padding."""
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_dir() -> Path:
+    """``GOVBOT_ENCODER_DIR``, or ``models/encoder`` in the project."""
+    return Path(os.environ.get("GOVBOT_ENCODER_DIR") or _ROOT / "models" / "encoder")
+
+
+class VectorCache:
+    """Text -> vector store in a SQLite file, so restarts do not re-encode every entry."""
+
+    def __init__(self, path: Path, model_id: str):
+        self._path, self._model = path, model_id
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha1(f"{self._model}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get_many(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors of ``texts`` (missing ones are absent)."""
+        keys = {self._key(t): t for t in texts}
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            items = list(keys)
+            for i in range(0, len(items), 500):
+                chunk = items[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, blob in self._db.execute(
+                        f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
+                    found[keys[key]] = np.frombuffer(blob, np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        """Store vectors (an existing key is replaced)."""
+        rows = [(self._key(t), np.asarray(v, np.float32).tobytes()) for t, v in items.items()]
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+
+class SentenceEncoder:
+    """Unit-length sentence vectors: BERT mean pooling, as m3e was trained."""
+
+    def __init__(self, model_dir: Path, threads: int = 1, cache: bool = True,
+                 cache_path: Path | None = None):
+        """Load the ONNX model and tokenizer from ``model_dir`` (see ``encoder_export``).
+
+        Args:
+            model_dir: Holds ``model.int8.onnx`` and ``tokenizer.json``.
+            threads: Intra-op threads (1 keeps query latency steady beside the server).
+            cache: Keep encoded entry texts in an on-disk cache.
+            cache_path: The cache file (default ``vectors.sqlite`` in ``model_dir``).
+        """
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from knowledge.encoder_export import MODEL_FILE, TOKENIZER_FILE
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        options.log_severity_level = 3
+        model = model_dir / MODEL_FILE
+        self._session = ort.InferenceSession(str(model), options,
+                                             providers=["CPUExecutionProvider"])
+        self._tok = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
+        self._tok.enable_truncation(MAX_TOKENS, direction="left")
+        self._tok.no_padding()
+        self.dim = int(self._session.get_outputs()[0].shape[-1])
+        digest = hashlib.sha1(model.read_bytes()).hexdigest()[:12]
+        self.model_id = f"m3e-small-int8-{digest}-{MAX_TOKENS}-b{BATCH}"
+        self._cache = None
+        if cache:
+            try:
+                self._cache = VectorCache(cache_path or model_dir / "vectors.sqlite",
+                                          self.model_id)
+            except sqlite3.Error as exc:
+                _LOGGER.warning("encoder cache unavailable (%s); encoding without it", exc)
+
+    def _run(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
+        seqs = [e.ids for e in self._tok.encode_batch([t or " " for t in texts])]
+        # [CLS] and the last max_tokens - 1 tokens (ending with [SEP]).
+        seqs = [s if len(s) <= max_tokens else s[:1] + s[len(s) - max_tokens + 1:] for s in seqs]
+        n, width = len(seqs), max(len(s) for s in seqs)
+        ids = np.zeros((n, width), np.int64)
+        mask = np.zeros((n, width), np.float32)
+        for i, s in enumerate(seqs):
+            ids[i, :len(s)], mask[i, :len(s)] = s, 1.0
+        pos = np.broadcast_to(np.arange(width, dtype=np.int64), (n, width)).copy()
+        bias = ((1.0 - mask) * -1e4)[:, None, None, :]
+        hidden = self._session.run(["hidden"], {"input_ids": ids, "position_ids": pos,
+                                                "mask_bias": bias})[0]
+        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-9)
+
+    def encode(self, texts: Sequence[str], use_cache: bool = False) -> np.ndarray:
+        """Vectors for ``texts`` (shape ``(len(texts), dim)``, unit rows).
+
+        Args:
+            texts: Any strings (empty ones get the vector of a blank).
+            use_cache: Look up and store in the on-disk cache (for entry texts, not queries).
+        """
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        cache = self._cache if use_cache else None
+        known = cache.get_many(texts) if cache else {}
+        todo = sorted({t for t in texts if t not in known}, key=lambda t: (len(t), t))
+        fresh: dict[str, np.ndarray] = {}
+        for i in range(0, len(todo), BATCH):
+            chunk = todo[i:i + BATCH]
+            fresh.update(zip(chunk, self._run(chunk)))
+        if cache and fresh:
+            cache.put_many(fresh)
+        known.update(fresh)
+        return np.stack([known[t] for t in texts]).astype(np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """The vector of one search query (its last ``QUERY_MAX_TOKENS`` tokens, no cache)."""
+        return self._run([text], QUERY_MAX_TOKENS)[0]
+
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of two texts."""
+        va, vb = self.encode([a, b])
+        return float(va @ vb)
+
+
+_DEFAULT: dict[Path, SentenceEncoder | None] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def load_default() -> SentenceEncoder | None:
+    """The installed encoder (shared per process), or None when it is missing or switched off
+    with ``GOVBOT_ENCODER=off``; retrieval then runs on its lexical signals alone."""
+    from knowledge.encoder_export import MODEL_FILE
+
+    if os.environ.get("GOVBOT_ENCODER", "").lower() in ("off", "0", "false", "no"):
+        return None
+    path = default_dir()
+    with _DEFAULT_LOCK:
+        if path not in _DEFAULT:
+            if not (path / MODEL_FILE).exists():
+                _LOGGER.warning("no sentence encoder at %s (run make install); dense retrieval "
+                                "is off", path)
+                _DEFAULT[path] = None
+            else:
+                _DEFAULT[path] = SentenceEncoder(path)
+        return _DEFAULT[path]
