@@ -147,7 +147,8 @@ def load_agent(settings: Settings, model: str) -> Any:
     from rasa.utils.endpoints import EndpointConfig
 
     from bot.action_validation import patch_action_result_validation
-    from bot.fastload import patch_rasa_model_load
+    from bot.fastload import fast_skops_import, patch_rasa_model_load
+    fast_skops_import()
     patch_rasa_model_load()
     patch_action_result_validation()
     endpoint: Any = (EndpointConfig(url=settings.action_endpoint_url)

@@ -2,11 +2,68 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any, Optional
 
 _LOGGER = logging.getLogger(__name__)
 
 _PATCHED = False
+
+
+def skip_jax() -> None:
+    """Keep ``import tensorflow`` from importing JAX (a TF 2.12 dependency, 300 MB on disk).
+
+    ``tensorflow.lite.python.util`` imports ``jax.xla_computation`` if it can, only to convert
+    JAX functions to TFLite, which govbot never does; TF handles the ImportError itself. Loading
+    jaxlib cost 0.2-0.8 s of every start with a warm file cache, more with a cold one. Call this
+    before anything imports TensorFlow; a process that already imported JAX keeps it.
+    """
+    sys.modules.setdefault("jax", None)  # None in sys.modules makes `import jax` raise
+
+
+_SKLEARN_SKIP = {"tests", "externals", "setup", "conftest", "enable_hist_gradient_boosting"}
+
+
+def _imported_estimators(type_filter=None) -> list:
+    """``sklearn.utils.all_estimators()`` over the sklearn modules already imported (the same
+    module and class filters), without importing every sklearn module to find them."""
+    import inspect
+
+    from sklearn.base import BaseEstimator
+
+    found = set()
+    for name, module in list(sys.modules.items()):
+        if (module is None or not name.startswith("sklearn.") or "._" in name
+                or any(part in _SKLEARN_SKIP for part in name.split("."))):
+            continue
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if (not cls_name.startswith("_") and issubclass(cls, BaseEstimator)
+                    and cls_name != "BaseEstimator" and not getattr(cls, "__abstractmethods__", None)):
+                found.add((cls_name, cls))
+    return sorted(found, key=lambda item: item[0])
+
+
+def fast_skops_import() -> None:
+    """Import ``skops.io`` without its 3.5 s scan of every scikit-learn module.
+
+    At import, ``skops.io._trusted_types`` lists the types it trusts by calling
+    ``sklearn.utils.all_estimators()``, which imports all of scikit-learn. Rasa's
+    LogisticRegressionClassifier loads through skops, so every start paid for it. During that
+    import this lists only the estimators of modules already imported (with
+    ``sklearn.linear_model``, the one govbot's model persists): a subset of skops' own list, so
+    loading can only get stricter, never trust more. A process that imported skops keeps it.
+    """
+    if "skops.io" in sys.modules:
+        return
+    import sklearn.linear_model  # noqa: F401  (LogisticRegression must be trusted)
+    import sklearn.utils
+
+    original = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = _imported_estimators
+    try:
+        import skops.io  # noqa: F401
+    finally:
+        sklearn.utils.all_estimators = original
 
 
 def patch_rasa_model_load() -> None:
