@@ -37,8 +37,9 @@ def _imported_estimators(type_filter=None) -> list:
                 or any(part in _SKLEARN_SKIP for part in name.split("."))):
             continue
         for cls_name, cls in inspect.getmembers(module, inspect.isclass):
-            if (not cls_name.startswith("_") and issubclass(cls, BaseEstimator)
-                    and cls_name != "BaseEstimator" and not getattr(cls, "__abstractmethods__", None)):
+            if (not cls_name.startswith("_") and cls_name != "BaseEstimator"
+                    and issubclass(cls, BaseEstimator)
+                    and not getattr(cls, "__abstractmethods__", None)):
                 found.add((cls_name, cls))
     return sorted(found, key=lambda item: item[0])
 

@@ -18,8 +18,8 @@ _POOL_LOCK = threading.Lock()
 class DenseRows:
     """One unit vector per index row (a question of an entry), encoded by ``encoder``.
 
-    Rows added in bulk are queued and encoded together by ``flush`` (batched, through the
-    encoder's on-disk cache); a live upsert encodes its few questions at once.
+    Rows added in bulk are queued and encoded by one ``flush`` (through the encoder's on-disk
+    cache, in one lookup and one write); a live upsert encodes its few questions at once.
     """
 
     def __init__(self, encoder: SentenceEncoder):

