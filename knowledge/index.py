@@ -14,7 +14,7 @@ import numpy as np
 from knowledge.decide import (LEXICAL_CONFIG, Candidate, RetrievalConfig, SearchResult,
                               calibrate, decide)
 from knowledge.dense import DenseRows
-from knowledge.encoder import SentenceEncoder
+from knowledge.encoder import MAX_TOKENS, SentenceEncoder
 from knowledge.normalize import (TermMap, clause_weights, normalize, question_types, split_clauses,
                                  to_simplified)
 from knowledge.phonetic import bigrams
@@ -32,6 +32,11 @@ SEMANTIC_ANSWER_CHARS = 600
 """Leading answer characters in the semantic space (the title counts three times there)."""
 QUERY_MAX_CHARS = 240
 """Longer normalised queries keep their last clauses up to this length (the question is there)."""
+QUERY_RAW_CHARS = 2 * QUERY_MAX_CHARS
+"""Only the tail of a long raw query is normalised (fillers and punctuation rarely halve it)."""
+QUERY_ENCODE_CHARS = 4 * MAX_TOKENS
+"""The tail of the raw query given to the encoder: it keeps the last ``MAX_TOKENS`` tokens, and
+a token covers at least one Chinese character."""
 K1, B = 1.2, 0.5
 _SHORT_TITLE = 10
 
@@ -353,7 +358,8 @@ class SearchIndex:
         return self._rank(query, max(k, 10))[:k]
 
     def _query_clauses(self, query: str) -> tuple[list[str], list[float]]:
-        clauses = [c for c in (self._terms.apply(c) for c in split_clauses(query)) if c]
+        clauses = [c for c in (self._terms.apply(c) for c in split_clauses(query[-QUERY_RAW_CHARS:]))
+                   if c]
         kept, total = [], 0
         for clause in reversed(clauses):
             if total >= QUERY_MAX_CHARS:
@@ -365,7 +371,8 @@ class SearchIndex:
                               cfg.cue_window)
 
     def _rank(self, query: str, k: int) -> list[tuple[int, float]]:
-        pending = self._dense.encode_query_async(to_simplified(query)) if self._dense else None
+        pending = (self._dense.encode_query_async(to_simplified(query[-QUERY_ENCODE_CHARS:]))
+                   if self._dense else None)
         clauses, weights = self._query_clauses(query)
         if not clauses or not self._by_id:
             return []

@@ -1,7 +1,10 @@
 """Tests for knowledge.encoder and the dense channel of the index (real m3e-small model)."""
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
+from knowledge import dense
 from knowledge.encoder import MAX_TOKENS, SentenceEncoder, VectorCache
 from knowledge.index import IndexDoc, SearchIndex
 
@@ -97,4 +100,42 @@ def test_dense_vectors_survive_upserts_and_compaction(encoder):
         idx.remove(f"tmp{i}")
     idx.upsert(IndexDoc("jz", "机动车驾驶证有效期满换领", ("驾照到期",), "九十日内申请。"))
     assert idx.raw_scores("结了婚想把户籍落到老公那边", 1)[0][0] == "hk"
+    assert idx.raw_scores("驾照快过期了", 1)[0][0] == "jz"
+
+
+def test_a_huge_query_is_judged_by_its_end(encoder):
+    """Context first, question last: only the tail of a 6,000-character message is read (the
+    lexical channels once kept its first 2,000 characters and lost the question)."""
+    lexical, dense = SearchIndex(), SearchIndex(encoder=encoder)
+    lexical.build(DOCS)
+    dense.build(DOCS)
+    query = "我家住在朝阳区，孩子在上小学，平时工作比较忙。" * 300 + "驾驶证到期了怎么换证"
+    assert len(query) > 6000
+    for idx in (lexical, dense):
+        assert idx.raw_scores(query, 1)[0][0] == "jz"
+
+
+def test_the_encoder_thread_serves_concurrent_searches(encoder):
+    idx = SearchIndex(encoder=encoder)
+    idx.build(DOCS)
+    queries = ["结了婚想把户籍落到老公那边", "驾照快过期了", "公积金怎么取出来", "社保卡丢了"] * 5
+    expected = [idx.raw_scores(q, 3) for q in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda q: idx.raw_scores(q, 3), queries))
+    assert got == expected
+
+
+def test_a_failed_query_encoding_frees_the_encoder_thread(encoder, monkeypatch):
+    idx = SearchIndex(encoder=encoder)
+    idx.build(DOCS)
+    real = encoder.encode_query
+
+    def broken(text):
+        raise RuntimeError("onnxruntime failed")
+
+    monkeypatch.setattr(encoder, "encode_query", broken)
+    with pytest.raises(RuntimeError):
+        idx.raw_scores("驾照快过期了", 1)
+    monkeypatch.setattr(encoder, "encode_query", real)
+    assert dense._THREAD is not None and dense._THREAD.queued == 0
     assert idx.raw_scores("驾照快过期了", 1)[0][0] == "jz"
