@@ -24,7 +24,21 @@ STOP_WORDS = frozenset(
     从 到 让 跟 为 为了 关于 如果 但是 但 而 并 并且 及其 其 之 所 等 等等 呗 哦 呃 嗯 个 该 此 其他 需 需要
     吗 还是 应该 应当 得 地 着 过 时候 时 现在 目前 已经 一个 有 没有 没 不 请问 问 问题 咨询 知道 了解""".split()
 )
+_BASE: tuple[dict[str, int], int] | None = None  # jieba's dictionary, loaded once per process
+_BASE_LOCK = threading.Lock()
 _WORD_OK_RE = re.compile(r"^[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]{2,%d}$" % MAX_USER_WORD_LEN)
+
+
+def _base_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's main dictionary (prefix frequencies, total), loaded once: a private tokenizer
+    starts from a copy (20 ms) instead of loading its own (0.6 s per index built)."""
+    global _BASE
+    with _BASE_LOCK:
+        if _BASE is None:
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            _BASE = (tok.FREQ, tok.total)
+        return _BASE
 
 
 def usable_word(word: str) -> bool:
@@ -82,7 +96,9 @@ class Segmenter:
             return
         with self._lock:
             if not self._ready:
-                self._tok.initialize()
+                freq, total = _base_dictionary()
+                self._tok.FREQ, self._tok.total = dict(freq), total
+                self._tok.initialized = True
                 self._ready = True
             pending, self._pending = self._pending, []
             added = 0

@@ -34,7 +34,8 @@ def test_long_text_keeps_its_end(encoder):
 def test_a_vector_does_not_depend_on_its_neighbours(encoder):
     # int8 dynamic quantisation scales activations per run: encoding texts together would let
     # them shift each other's vectors, and entries would not be encoded like queries.
-    texts = [f"第{i}个问题：公积金怎么提取" * (1 + i % 3) for i in range(12)]
+    # 40 texts: a bulk call, encoded on several threads.
+    texts = [f"第{i}个问题：公积金怎么提取" * (1 + i % 3) for i in range(40)]
     together = encoder.encode(texts)
     alone = np.stack([encoder.encode([t])[0] for t in texts])
     np.testing.assert_array_equal(together, alone)

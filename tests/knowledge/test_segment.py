@@ -21,6 +21,15 @@ def test_private_tokenizer_leaves_global_jieba_untouched():
     assert WORD not in jieba.dt.lcut(f"{WORD}怎么用")
 
 
+def test_tokenizers_share_the_dictionary_but_not_user_words():
+    first, second = Segmenter([WORD]), Segmenter()
+    assert WORD in first.cut_all(f"{WORD}怎么用")
+    assert WORD not in second.cut_all(f"{WORD}怎么用")
+    assert first._tok.FREQ is not second._tok.FREQ
+    # Both start from jieba's own dictionary: ordinary words segment as jieba does.
+    assert second.cut_all("社会保障卡怎么办理") == jieba.lcut("社会保障卡怎么办理", HMM=False)
+
+
 def test_stop_words_filtered_only_by_cut():
     seg = Segmenter()
     tokens = seg.cut("社保卡怎么补办")
