@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from typing import Any, AsyncIterator, Dict, Optional
+from typing import Any, Dict, Optional
 
 from aiohttp import web
 from sqlalchemy.engine import make_url

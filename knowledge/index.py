@@ -19,6 +19,7 @@ from knowledge.normalize import (TermMap, clause_weights, normalize, question_ty
                                  to_simplified)
 from knowledge.phonetic import bigrams
 from knowledge.postings import ROW_CHANNELS, Postings, channel_terms, counts, query_terms
+from knowledge.scoring import best_docs, bm25, coverage
 from knowledge.segment import Segmenter
 from knowledge.semantic import SemanticSpace
 
@@ -37,7 +38,6 @@ QUERY_RAW_CHARS = 2 * QUERY_MAX_CHARS
 QUERY_ENCODE_CHARS = 4 * MAX_TOKENS
 """The tail of the raw query given to the encoder: it keeps the last ``MAX_TOKENS`` tokens, and
 a token covers at least one Chinese character."""
-K1, B = 1.2, 0.5
 _SHORT_TITLE = 10
 
 
@@ -383,7 +383,9 @@ class SearchIndex:
         for chan, terms in query_terms(clauses, weights, self._seg, self._chans).items():
             weight = getattr(cfg, f"weight_{chan}")
             if terms and weight:
-                sim += weight * self._coverage(chan, terms)
+                sim += weight * coverage(self._post[chan], terms, n, max(self._alive_rows, 1),
+                                         self._row_mass[chan], cfg.idf_power,
+                                         cfg.coverage_exponent)
         qmask = 0
         for clause, w in zip(clauses, weights):
             qmask |= question_types(clause) if w >= 1.0 else 0
@@ -398,70 +400,12 @@ class SearchIndex:
                 per_doc += cfg.weight_s * np.maximum(sem, 0.0)
         if cfg.weight_a > 0:
             aterms = query_terms(clauses, weights, self._seg, ("c",))["c"]
-            per_doc += cfg.weight_a * self._answer_scores(aterms)
+            per_doc += cfg.weight_a * bm25(self._apost, aterms, self._doc_len[:len(self._slots)],
+                                           max(len(self._by_id), 1))
         sim += per_doc[self._row_doc[:n]]
         if pending is not None:
             floor = cfg.dense_floor
             dense = self._dense.scores(pending.result(), n)
             sim += (cfg.weight_d / (1.0 - floor)) * np.maximum(dense - floor, 0.0)
         sim[~self._row_alive[:n]] = -1.0
-        return self._best_docs(sim, k)
-
-    def _coverage(self, chan: str, terms: Mapping[str, float]) -> np.ndarray:
-        post, n = self._post[chan], self._n_rows
-        n_alive, power = max(self._alive_rows, 1), self.config.idf_power
-        rows, qvals, dvals = [], [], []
-        qmass = 0.0
-        for term, qw in terms.items():
-            tid = post.vocab.get(term)
-            idf = post.idf(tid, n_alive) ** power
-            qmass += qw * idf
-            if tid is not None and post.df[tid] > 0:
-                hit = np.frombuffer(post.rows[tid], np.int32)
-                rows.append(hit)
-                qvals.append(np.full(len(hit), qw * idf, np.float32))
-                dvals.append(np.full(len(hit), idf, np.float32))
-        if not rows:
-            return np.zeros(n, np.float32)
-        hits = np.concatenate(rows)
-        qh = np.bincount(hits, np.concatenate(qvals), minlength=n)[:n]
-        dh = np.bincount(hits, np.concatenate(dvals), minlength=n)[:n]
-        qcov = np.minimum(qh / max(qmass, 1e-6), 1.0)
-        dcov = np.minimum(dh / np.maximum(self._row_mass[chan][:n], 1e-6), 1.0)
-        a = self.config.coverage_exponent
-        return ((qcov ** a) * (dcov ** (1.0 - a))).astype(np.float32)
-
-    def _answer_scores(self, terms: Mapping[str, float]) -> np.ndarray:
-        post, n_docs, nslots = self._apost, max(len(self._by_id), 1), len(self._slots)
-        avg = max(float(self._doc_len[:nslots].sum()) / n_docs, 1.0)
-        slots, tfs, weights = [], [], []
-        qmass = 0.0
-        for term, qw in terms.items():
-            tid = post.vocab.get(term)
-            idf = post.idf(tid, n_docs)
-            qmass += qw * idf
-            if tid is not None and post.df[tid] > 0:
-                hit = np.frombuffer(post.rows[tid], np.int32)
-                slots.append(hit)
-                tfs.append(np.frombuffer(post.tfs[tid], np.float32))
-                weights.append(np.full(len(hit), qw * idf, np.float32))
-        if not slots:
-            return np.zeros(nslots, np.float32)
-        hit, tf = np.concatenate(slots), np.concatenate(tfs)
-        vals = np.concatenate(weights) * tf * (K1 + 1) / (
-            tf + K1 * (1 - B + B * self._doc_len[hit] / avg))
-        score = np.bincount(hit, vals, minlength=nslots)[:nslots]
-        return (score / max(qmass * (K1 + 1), 1e-6)).astype(np.float32)
-
-    def _best_docs(self, sim: np.ndarray, k: int) -> list[tuple[int, float]]:
-        m = min(len(sim), 4 * k + 8)
-        part = np.argpartition(-sim, m - 1)[:m] if m < len(sim) else np.arange(len(sim))
-        out, seen = [], set()
-        for row in part[np.argsort(-sim[part], kind="stable")]:
-            if sim[row] <= 0 or len(out) >= k:
-                break
-            slot = int(self._row_doc[row])
-            if slot not in seen:
-                seen.add(slot)
-                out.append((slot, float(sim[row])))
-        return out
+        return best_docs(sim, self._row_doc, k)

@@ -6,7 +6,6 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.web.conftest import CHROMIUM_ARGS
 from tests.web.helpers import ask, run_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

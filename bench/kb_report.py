@@ -1,0 +1,113 @@
+"""Markdown report and target check of the retrieval benchmark."""
+from __future__ import annotations
+
+import logging
+
+_LOGGER = logging.getLogger(__name__)
+
+SHIPPED, LEXICAL = "engine", "engine, lexical only (no encoder)"
+TARGETS = {"top1": 0.92, "mrr5": 0.95, "declined": 0.90, "confident_wrong": 0.02,
+           "lcqmc_test": 0.80, "p99_ms_2080": 10.0, "p99_ms_20000": 30.0, "build_s_2080": 5.0}
+
+
+def _fmt(v, pct: bool = True) -> str:
+    if v is None:
+        return "–"
+    return f"{100 * v:.1f}%" if pct else f"{v}"
+
+
+def render(report: dict) -> str:
+    """Markdown tables of the report."""
+    lines = ["## Retrieval quality", ""]
+    systems = list(report["quality"])
+    for split in ("dev", "test"):
+        lines += [f"**{split}**", "", "| system | top-1 | MRR@5 | no-answer declined | "
+                  "confident-wrong | answered right | per-style top-1 (unanswerable: declined) |",
+                  "|---|---|---|---|---|---|---|"]
+        for name in systems:
+            m = report["quality"][name].get(split)
+            if not m:
+                continue
+            styles = ", ".join(f"{k} {100 * v:.0f}%" for k, v in m["per_style"].items())
+            lines.append(f"| {name} | {_fmt(m['top1'])} | {_fmt(m['mrr5'])} | "
+                         f"{_fmt(m['declined'])} | {_fmt(m['confident_wrong'])} | "
+                         f"{_fmt(m['answered_right'])} | {styles} |")
+        lines.append("")
+    t = TARGETS
+    if report.get("homophones"):
+        lines += ["**Synthetic speech errors** (homophone substitutions in entry titles, "
+                  "top-1):", "", "| engine | " + " | ".join(
+                      next(iter(report["homophones"].values()))) + " |", "|---|---|---|"]
+        for name, styles in report["homophones"].items():
+            lines.append(f"| {name} | " + " | ".join(f"{100 * v:.1f}%" for v in styles.values())
+                         + " |")
+        lines.append("")
+    lines += [f"Targets: top-1 ≥ {t['top1']:.0%}, MRR@5 ≥ {t['mrr5']:.0%}, declined ≥ "
+              f"{t['declined']:.0%}, confident-wrong ≤ {t['confident_wrong']:.0%}.", "",
+              "## Question matching (threshold chosen on LCQMC dev)", "",
+              "| set | accuracy | target |", "|---|---|---|"]
+    mt = report.get("matching", {})
+    if "error" in mt:
+        lines.append(f"| – | {mt['error']} | |")
+    for name in ("lcqmc_dev", "lcqmc_test", "afqmc_dev"):
+        if name in mt:
+            target = f"≥ {t['lcqmc_test']:.2f}" if name == "lcqmc_test" else ""
+            note = " (threshold chosen here)" if name == "lcqmc_dev" else ""
+            lines.append(f"| {name}{note} | {mt[name]:.4f} | {target} |")
+    lines += ["", "## Speed and memory", "",
+              f"{report.get('speed_queries', '?')} queries (dev + test + 200 citizen messages). "
+              "p99 is the median of the per-pass p99 over warm passes (the machine is shared and "
+              "single passes are noisy; every pass is in kb.json); p99 cold is the first pass "
+              f"(segmentation and pinyin caches empty). BLAS threads: {report.get('blas_threads')}"
+              f"; load average at start: {report.get('load_average')}.", "",
+              "| system | entries | build s | p50 ms | p99 ms | p99 cold ms | queries/s | RSS MB "
+              "| RSS growth MB | upsert/remove ms (median / max) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in report["speed"]:
+        edit = (f"{row['edit_ms_median']} / {row['edit_ms_max']}"
+                if row.get("edit_ms_median") is not None else "–")
+        lines.append(f"| {row['system']} | {row['docs']} | {row['build_s']} | {row['p50_ms']} | "
+                     f"{row['p99_ms']} | {row['p99_cold_ms']} | {row['qps']} | {row['rss_mb']} | "
+                     f"{row['rss_growth_mb']} | {edit} |")
+    lines += ["", "## Targets (the shipped engine; quality on dev, where the issue sets the "
+              "targets, and on the held-out test set)", "",
+              "| target | value | met |", "|---|---|---|"]
+    for name, value, goal, ok in target_rows(report):
+        lines.append(f"| {name} {goal} | {value} | {'yes' if ok else 'NO'} |")
+    return "\n".join(lines)
+
+
+def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
+    """(name, value, goal, met) for every target that could be measured."""
+    t, rows = TARGETS, []
+    quality_rows = report["quality"].get(SHIPPED, {})
+    # The issue sets the quality targets on the dev set (where the defaults are tuned); the
+    # held-out test set is reported beside it as the honest check of generalisation.
+    for split in ("dev", "test"):
+        measured = quality_rows.get(split)
+        if not measured:
+            continue
+        for key, name, low in (("top1", "top-1", True), ("mrr5", "MRR@5", True),
+                               ("declined", "no-answer declined", True),
+                               ("confident_wrong", "confident-wrong", False)):
+            value = measured[key]
+            if value is not None:
+                ok = value >= t[key] if low else value <= t[key]
+                rows.append((f"{name} ({split})", f"{100 * value:.1f}%",
+                             f"{'≥' if low else '≤'} {100 * t[key]:.0f}%", ok))
+    lcqmc = report.get("matching", {}).get("lcqmc_test")
+    if lcqmc is not None:
+        rows.append(("LCQMC test accuracy", f"{lcqmc:.4f}", f"≥ {t['lcqmc_test']}",
+                     lcqmc >= t["lcqmc_test"]))
+    for row in report["speed"]:
+        if row["system"].split(" (")[0] != SHIPPED:
+            continue
+        small = row["docs"] <= 2080
+        goal = t["p99_ms_2080"] if small else t["p99_ms_20000"]
+        rows.append((f"p99 @{row['docs']} ({row['system']})", f"{row['p99_ms']} ms",
+                     f"≤ {goal:g} ms", row["p99_ms"] <= goal))
+        if small:
+            rows.append((f"build @{row['docs']} ({row['system']})", f"{row['build_s']} s",
+                         f"≤ {t['build_s_2080']:g} s", row["build_s"] <= t["build_s_2080"]))
+    return rows
+
