@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 from array import array
+from concurrent.futures import wait
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from knowledge.decide import (LEXICAL_CONFIG, Candidate, RetrievalConfig, SearchResult,
                               calibrate, decide)
-from knowledge.dense import DenseRows
+from knowledge.dense import DenseRows, run_beside
 from knowledge.encoder import MAX_TOKENS, SentenceEncoder
 from knowledge.normalize import (TermMap, clause_weights, normalize, question_types, split_clauses,
                                  to_simplified)
@@ -371,11 +372,36 @@ class SearchIndex:
                               cfg.cue_window)
 
     def _rank(self, query: str, k: int) -> list[tuple[int, float]]:
-        pending = (self._dense.encode_query_async(to_simplified(query[-QUERY_ENCODE_CHARS:]))
-                   if self._dense else None)
-        clauses, weights = self._query_clauses(query)
-        if not clauses or not self._by_id:
+        if not self._by_id:
             return []
+        if self._dense is None:
+            sim = self._lexical(query)
+        else:
+            # The lexical scoring runs on the worker thread while this one encodes the query.
+            future = run_beside(self._lexical, query)
+            try:
+                vec = self._dense.encoder.encode_query(to_simplified(query[-QUERY_ENCODE_CHARS:]))
+            except BaseException:
+                wait([future])  # never leave the worker reading the index after the lock is gone
+                raise
+            sim = future.result()
+            if sim is not None:
+                sim = self._add_dense(sim, vec)
+        if sim is None:
+            return []
+        sim[~self._row_alive[:self._n_rows]] = -1.0
+        return best_docs(sim, self._row_doc, k)
+
+    def _add_dense(self, sim: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
+        cfg, floor = self.config, self.config.dense_floor
+        dense = self._dense.scores(query_vec, self._n_rows)
+        return sim + (cfg.weight_d / (1.0 - floor)) * np.maximum(dense - floor, 0.0)
+
+    def _lexical(self, query: str) -> np.ndarray | None:
+        """Raw lexical similarity of every row (None when the query has no content)."""
+        clauses, weights = self._query_clauses(query)
+        if not clauses:
+            return None
         cfg, n = self.config, self._n_rows
         if self._mass_power != cfg.idf_power:
             self._refresh_mass()
@@ -402,10 +428,4 @@ class SearchIndex:
             aterms = query_terms(clauses, weights, self._seg, ("c",))["c"]
             per_doc += cfg.weight_a * bm25(self._apost, aterms, self._doc_len[:len(self._slots)],
                                            max(len(self._by_id), 1))
-        sim += per_doc[self._row_doc[:n]]
-        if pending is not None:
-            floor = cfg.dense_floor
-            dense = self._dense.scores(pending.result(), n)
-            sim += (cfg.weight_d / (1.0 - floor)) * np.maximum(dense - floor, 0.0)
-        sim[~self._row_alive[:n]] = -1.0
-        return best_docs(sim, self._row_doc, k)
+        return sim + per_doc[self._row_doc[:n]]

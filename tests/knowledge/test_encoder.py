@@ -1,10 +1,10 @@
 """Tests for knowledge.encoder and the dense channel of the index (real m3e-small model)."""
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
-from knowledge import dense
 from knowledge.encoder import MAX_TOKENS, SentenceEncoder, VectorCache
 from knowledge.index import IndexDoc, SearchIndex
 
@@ -126,17 +126,26 @@ def test_the_encoder_thread_serves_concurrent_searches(encoder):
     assert got == expected
 
 
-def test_a_failed_query_encoding_frees_the_encoder_thread(encoder, monkeypatch):
+def test_a_failed_query_encoding_waits_for_the_lexical_worker(encoder, monkeypatch):
+    """The lexical scoring runs on a worker thread while the caller encodes: when encoding fails,
+    the error reaches the caller only after the worker has stopped reading the index."""
     idx = SearchIndex(encoder=encoder)
     idx.build(DOCS)
-    real = encoder.encode_query
+    real_lexical, finished = idx._lexical, []
+
+    def slow_lexical(query):
+        time.sleep(0.2)
+        out = real_lexical(query)
+        finished.append(time.perf_counter())
+        return out
 
     def broken(text):
         raise RuntimeError("onnxruntime failed")
 
+    monkeypatch.setattr(idx, "_lexical", slow_lexical)
     monkeypatch.setattr(encoder, "encode_query", broken)
     with pytest.raises(RuntimeError):
         idx.raw_scores("驾照快过期了", 1)
-    monkeypatch.setattr(encoder, "encode_query", real)
-    assert dense._THREAD is not None and dense._THREAD.queued == 0
+    assert finished  # the worker was done before the error came out
+    monkeypatch.undo()
     assert idx.raw_scores("驾照快过期了", 1)[0][0] == "jz"
