@@ -14,6 +14,11 @@ K1, B = 1.2, 0.5
 """BM25 constants of the answer channel (short fields: mild length normalisation)."""
 
 
+def _spread(values: list[float], lens: list[int]) -> np.ndarray:
+    """Each term's value repeated over its postings (one array op, not one per term)."""
+    return np.repeat(np.asarray(values, np.float32), lens)
+
+
 def coverage(post: Postings, terms: Mapping[str, float], n_rows: int, n_alive: int,
              row_mass: np.ndarray, power: float, exponent: float) -> np.ndarray:
     """Per row, ``qcov**a * dcov**(1-a)``: the IDF-weighted share of the query found in the
@@ -31,22 +36,22 @@ def coverage(post: Postings, terms: Mapping[str, float], n_rows: int, n_alive: i
     Returns:
         Scores in 0..1, shape ``(n_rows,)``.
     """
-    rows, qvals, dvals = [], [], []
+    hits, qvals, dvals, lens = [], [], [], []
     qmass = 0.0
     for term, qw in terms.items():
         tid = post.vocab.get(term)
         idf = post.idf(tid, n_alive) ** power
         qmass += qw * idf
         if tid is not None and post.df[tid] > 0:
-            hit = np.frombuffer(post.rows[tid], np.int32)
-            rows.append(hit)
-            qvals.append(np.full(len(hit), qw * idf, np.float32))
-            dvals.append(np.full(len(hit), idf, np.float32))
-    if not rows:
+            hits.append(np.frombuffer(post.rows[tid], np.int32))
+            qvals.append(qw * idf)
+            dvals.append(idf)
+            lens.append(len(hits[-1]))
+    if not hits:
         return np.zeros(n_rows, np.float32)
-    hits = np.concatenate(rows)
-    qh = np.bincount(hits, np.concatenate(qvals), minlength=n_rows)[:n_rows]
-    dh = np.bincount(hits, np.concatenate(dvals), minlength=n_rows)[:n_rows]
+    rows = np.concatenate(hits)
+    qh = np.bincount(rows, _spread(qvals, lens), minlength=n_rows)[:n_rows]
+    dh = np.bincount(rows, _spread(dvals, lens), minlength=n_rows)[:n_rows]
     qcov = np.minimum(qh / max(qmass, 1e-6), 1.0)
     dcov = np.minimum(dh / np.maximum(row_mass[:n_rows], 1e-6), 1.0)
     return ((qcov ** exponent) * (dcov ** (1.0 - exponent))).astype(np.float32)
@@ -67,21 +72,21 @@ def bm25(post: Postings, terms: Mapping[str, float], doc_len: np.ndarray,
     """
     nslots = len(doc_len)
     avg = max(float(doc_len.sum()) / max(n_docs, 1), 1.0)
-    slots, tfs, weights = [], [], []
+    slots, tfs, weights, lens = [], [], [], []
     qmass = 0.0
     for term, qw in terms.items():
         tid = post.vocab.get(term)
         idf = post.idf(tid, n_docs)
         qmass += qw * idf
         if tid is not None and post.df[tid] > 0:
-            hit = np.frombuffer(post.rows[tid], np.int32)
-            slots.append(hit)
+            slots.append(np.frombuffer(post.rows[tid], np.int32))
             tfs.append(np.frombuffer(post.tfs[tid], np.float32))
-            weights.append(np.full(len(hit), qw * idf, np.float32))
+            weights.append(qw * idf)
+            lens.append(len(slots[-1]))
     if not slots:
         return np.zeros(nslots, np.float32)
     hit, tf = np.concatenate(slots), np.concatenate(tfs)
-    vals = np.concatenate(weights) * tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc_len[hit] / avg))
+    vals = _spread(weights, lens) * tf * (K1 + 1) / (tf + K1 * (1 - B + B * doc_len[hit] / avg))
     score = np.bincount(hit, vals, minlength=nslots)[:nslots]
     return (score / max(qmass * (K1 + 1), 1e-6)).astype(np.float32)
 

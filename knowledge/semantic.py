@@ -121,6 +121,45 @@ class SemanticSpace:
             self.vectors = grown
         self.vectors[slot] = self.embed(text) if text else 0.0
 
+    def _embed_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``embed`` and ``known_share`` of several texts in one pass (a long query's clauses).
+
+        Returns:
+            (unit vectors, zero rows for texts with nothing known; known shares).
+        """
+        vocab, idf, top = self.vocab, self.idf, float(self.idf.max())
+        cols: list[int] = []
+        vals: list[float] = []
+        starts, shares = [], np.zeros(len(texts), np.float32)
+        for i, text in enumerate(texts):
+            starts.append(len(cols))
+            known = total = 0.0
+            for ch, c in Counter(text).items():
+                col = vocab.get(ch)
+                tf = 1.0 + math.log(c)
+                w = tf * (float(idf[col]) if col is not None else top)
+                total += w * w
+                if col is not None:
+                    known += w * w
+                    cols.append(col)
+                    vals.append(tf)
+            shares[i] = math.sqrt(known / total) if total else 0.0
+        vecs = np.zeros((len(texts), self.dims), np.float32)
+        if not cols:
+            return vecs, shares
+        col_arr = np.asarray(cols, np.int64)
+        weighted = np.asarray(vals, np.float32) * idf[col_arr]
+        bounds = np.asarray(starts + [len(cols)])
+        sizes = np.diff(bounds)
+        has = sizes > 0
+        owner = np.repeat(np.arange(len(texts)), sizes)
+        norms = np.sqrt(np.bincount(owner, weighted * weighted, minlength=len(texts)))
+        weighted /= np.maximum(norms[owner], 1e-9).astype(np.float32)
+        sums = np.add.reduceat(self.proj[col_arr] * weighted[:, None], bounds[:-1][has], axis=0)
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+        vecs[has] = sums
+        return vecs, shares
+
     def similarities(self, texts: Sequence[str], weights: Sequence[float],
                      slots: int) -> np.ndarray | None:
         """Cosine of the weighted sum of the texts' vectors with the first ``slots`` slots.
@@ -135,14 +174,15 @@ class SemanticSpace:
         """
         if not self.ready or not texts:
             return None
-        vec = sum((w * self.embed(t) for t, w in zip(texts, weights)),
-                  np.zeros(self.dims, np.float32))
+        vecs, shares = self._embed_many(texts)
+        w = np.asarray(weights, np.float32)
+        vec = w @ vecs
         norm = float(np.linalg.norm(vec))
         if norm < 1e-9:
             return None
         vec /= norm
-        total = sum(weights) or 1.0
-        share = sum(w * self.known_share(t) for t, w in zip(texts, weights)) / total
+        total = float(w.sum()) or 1.0
+        share = float(w @ shares) / total
         out = np.zeros(slots, np.float32)
         m = min(slots, len(self.vectors))
         out[:m] = (self.vectors[:m] @ vec) * share
