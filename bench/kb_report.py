@@ -59,7 +59,9 @@ def render(report: dict) -> str:
               "p99 is the median of the per-pass p99 over warm passes (the machine is shared and "
               "single passes are noisy; every pass is in kb.json); p99 cold is the first pass "
               f"(segmentation and pinyin caches empty). BLAS threads: {report.get('blas_threads')}"
-              f"; load average at start: {report.get('load_average')}.", "",
+              f"; load average at start: {report.get('load_average')}. Builds are timed after a "
+              f"process warm-up (an index of 20 seed entries built once: dictionaries, libraries and the "
+              f"encoder loaded on first use), which took {report.get('warmup_s', '?')} s.", "",
               "| system | entries | build s | p50 ms | p99 ms | p99 cold ms | queries/s | RSS MB "
               "| RSS growth MB | upsert/remove ms (median / max) |",
               "|---|---|---|---|---|---|---|---|---|---|"]
