@@ -22,6 +22,7 @@ from bench.kb_data import (REPO, default_data_dir, homophone_queries, load_faq_d
                            load_queries, shipped_terms, synthetic_docs)
 from bench.kb_report import LEXICAL, SHIPPED, TARGETS, render
 from knowledge.decide import RetrievalConfig, SearchResult
+from knowledge.encoder import SentenceEncoder
 from knowledge.index import IndexDoc, SearchIndex
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ def rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
 
 
 # ---------------------------------------------------------------------------- quality
@@ -108,7 +108,6 @@ def tune_engine(index: SearchIndex, dev: Sequence[dict]) -> RetrievalConfig:
     return best
 
 
-
 def speed(make_index: Callable[[], object], docs: Sequence[IndexDoc], queries: Sequence[str],
           search: Callable[[object, str], object], reps: int = 3, edit: bool = False) -> dict:
     """Build time, query latency percentiles, throughput and RSS growth for one system."""
@@ -174,7 +173,6 @@ def matching(data_dir: Path) -> dict:
     return out
 
 
-
 def _encoder(tmp: Path):
     """The installed encoder with a fresh vector cache in ``tmp`` (so the first build really
     encodes every question), or None when it is not installed."""
@@ -185,10 +183,18 @@ def _encoder(tmp: Path):
     return SentenceEncoder(default_dir(), cache_path=tmp / "vectors.sqlite")
 
 
-def warm_up(terms: dict[str, str], encoder) -> float:
-    """Build and search an index of 20 seed entries once, so the builds timed next do not include what a
-    process loads once on first use (jieba's and pypinyin's dictionaries, OpenCC, scikit-learn,
-    the encoder's first runs): a server pays that at start-up. Returns its time."""
+def warm_up(terms: dict[str, str], encoder: SentenceEncoder | None) -> float:
+    """Build and search an index of 20 seed entries once, so that the builds timed next leave
+    out what a process loads once on first use (jieba's and pypinyin's dictionaries, OpenCC,
+    scikit-learn, the encoder's first runs); a server pays that at start-up.
+
+    Args:
+        terms: The shipped terms.
+        encoder: The encoder the timed builds use (None: lexical only).
+
+    Returns:
+        Seconds taken.
+    """
     from knowledge.seed import SEED_DIR
 
     with open(SEED_DIR / "entries.jsonl", encoding="utf-8") as fh:  # not the benchmark's texts

@@ -18,10 +18,12 @@ class Baseline:
     threshold = float("inf")
 
     def build(self, docs: Sequence[IndexDoc]) -> None:
+        """Index the entries' titles."""
         self.docs = list(docs)
         self._fit([d.title for d in self.docs])
 
     def search(self, query: str, top: int = 5) -> SearchResult:
+        """The ``top`` titles by score; ``answer`` at or above the threshold, else ``none``."""
         scores = self._scores(query)
         order = np.argsort(-scores)[:top]
         cands = tuple(Candidate(self.docs[i].id, float(scores[i]), self.docs[i].title)

@@ -60,8 +60,9 @@ def render(report: dict) -> str:
               "single passes are noisy; every pass is in kb.json); p99 cold is the first pass "
               f"(segmentation and pinyin caches empty). BLAS threads: {report.get('blas_threads')}"
               f"; load average at start: {report.get('load_average')}. Builds are timed after a "
-              f"process warm-up (an index of 20 seed entries built once: dictionaries, libraries and the "
-              f"encoder loaded on first use), which took {report.get('warmup_s', '?')} s.", "",
+              "process warm-up (an index of 20 seed entries built once: dictionaries, libraries "
+              f"and the encoder loaded on first use), which took {report.get('warmup_s', '?')} s.",
+              "",
               "| system | entries | build s | p50 ms | p99 ms | p99 cold ms | queries/s | RSS MB "
               "| RSS growth MB | upsert/remove ms (median / max) |",
               "|---|---|---|---|---|---|---|---|---|---|"]
@@ -109,7 +110,8 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
         rows.append((f"p99 @{row['docs']} ({row['system']})", f"{row['p99_ms']} ms",
                      f"≤ {goal:g} ms", row["p99_ms"] <= goal))
         if small:
-            rows.append((f"build @{row['docs']} ({row['system']})", f"{row['build_s']} s",
+            rows.append((f"build @{row['docs']} ({row['system']}; after the process warm-up)",
+                         f"{row['build_s']} s",
                          f"≤ {t['build_s_2080']:g} s", row["build_s"] <= t["build_s_2080"]))
     return rows
 

@@ -16,6 +16,11 @@ T = TypeVar("T")
 
 _WORKER: ThreadPoolExecutor | None = None
 _WORKER_LOCK = threading.Lock()
+_ON_WORKER = threading.local()
+
+
+def _mark_worker() -> None:
+    _ON_WORKER.yes = True
 
 
 def run_beside(fn: Callable[..., T], *args: Any) -> "Future[T]":
@@ -25,11 +30,27 @@ def run_beside(fn: Callable[..., T], *args: Any) -> "Future[T]":
     The lexical scoring goes to the worker rather than the encoder: waking a thread costs about
     a millisecond on this class of VM, and that wake-up then overlaps the encoder run instead of
     delaying either. One thread, not a pool: the same thread stays warm.
+
+    Args:
+        fn: The work.
+        *args: Its arguments.
+
+    Returns:
+        Its future. Called from the worker itself, ``fn`` runs at once (waiting for a job
+        queued behind the current one would never end).
     """
     global _WORKER
+    if getattr(_ON_WORKER, "yes", False):
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:  # handed to the caller through the future, as submit does
+            done.set_exception(exc)
+        return done
     with _WORKER_LOCK:
         if _WORKER is None:
-            _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lexical")
+            _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lexical",
+                                         initializer=_mark_worker)
     return _WORKER.submit(fn, *args)
 
 
@@ -81,4 +102,3 @@ class DenseRows:
         """Cosine similarity of a query vector with rows ``0..n_rows-1`` (dead rows included)."""
         self.flush()
         return self._vecs[:n_rows] @ query_vec
-

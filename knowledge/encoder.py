@@ -17,7 +17,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_TOKENS = 64
 """Longer texts, queries included, keep their last tokens: residents put the question after the
 context (cost grows with length, but 32 or 48 tokens lost 1.5-2 points of dev top-1)."""
-BULK_THREADS = max(1, min(4, os.cpu_count() or 1))
+BULK_THREADS = max(1, min(4, len(os.sched_getaffinity(0))))
 """Threads that encode many texts at once (an index build); each run is single-threaded, and a
 text's vector does not depend on which thread encodes it."""
 _PARALLEL_MIN = 32
@@ -128,7 +128,7 @@ class SentenceEncoder:
         todo = [t for t in dict.fromkeys(texts) if t not in known]
         if len(todo) >= _PARALLEL_MIN:  # a bulk build: all cores (ONNX Runtime runs GIL-free)
             with ThreadPoolExecutor(max_workers=BULK_THREADS) as pool:
-                fresh = dict(zip(todo, pool.map(self._run, todo, chunksize=16)))
+                fresh = dict(zip(todo, pool.map(self._run, todo)))
         else:
             fresh = {t: self._run(t) for t in todo}
         if cache and fresh:

@@ -36,10 +36,19 @@ QUERY_MAX_CHARS = 240
 """Longer normalised queries keep their last clauses up to this length (the question is there)."""
 QUERY_RAW_CHARS = 2 * QUERY_MAX_CHARS
 """Only the tail of a long raw query is normalised (fillers and punctuation rarely halve it)."""
-QUERY_ENCODE_CHARS = 4 * MAX_TOKENS
-"""The tail of the raw query given to the encoder: it keeps the last ``MAX_TOKENS`` tokens, and
-a token covers at least one Chinese character."""
+QUERY_ENCODE_CHARS = 8 * MAX_TOKENS
+"""The tail of the raw query given to the encoder, which keeps its last ``MAX_TOKENS`` tokens (a
+token is one Chinese character, or a word piece of a few Latin letters or digits)."""
+_JUNK_RUN_RE = re.compile(r"[\W_]{2,}")
 _SHORT_TITLE = 10
+
+
+def query_tail(query: str, chars: int) -> str:
+    """The last ``chars`` characters of a long query, after runs of punctuation, symbols and
+    emoji are collapsed to a space (so a tail of junk cannot push the question out)."""
+    if len(query) <= chars:
+        return query
+    return _JUNK_RUN_RE.sub(" ", query)[-chars:]
 
 
 @dataclass(frozen=True)
@@ -359,8 +368,8 @@ class SearchIndex:
         return self._rank(query, max(k, 10))[:k]
 
     def _query_clauses(self, query: str) -> tuple[list[str], list[float]]:
-        clauses = [c for c in (self._terms.apply(c) for c in split_clauses(query[-QUERY_RAW_CHARS:]))
-                   if c]
+        clauses = [c for c in (self._terms.apply(c) for c in split_clauses(
+            query_tail(query, QUERY_RAW_CHARS))) if c]
         kept, total = [], 0
         for clause in reversed(clauses):
             if total >= QUERY_MAX_CHARS:
@@ -380,10 +389,10 @@ class SearchIndex:
             # The lexical scoring runs on the worker thread while this one encodes the query.
             future = run_beside(self._lexical, query)
             try:
-                vec = self._dense.encoder.encode_query(to_simplified(query[-QUERY_ENCODE_CHARS:]))
-            except BaseException:
-                wait([future])  # never leave the worker reading the index after the lock is gone
-                raise
+                vec = self._dense.encoder.encode_query(
+                    to_simplified(query_tail(query, QUERY_ENCODE_CHARS)))
+            finally:
+                wait([future])  # the worker must be done with the index before the lock goes
             sim = future.result()
             if sim is not None:
                 sim = self._add_dense(sim, vec)

@@ -31,7 +31,8 @@ _WORD_OK_RE = re.compile(r"^[0-9a-z\u3400-\u4dbf\u4e00-\u9fff]{2,%d}$" % MAX_USE
 
 def _base_dictionary() -> tuple[dict[str, int], int]:
     """jieba's main dictionary (prefix frequencies, total), loaded once: a private tokenizer
-    starts from a copy (20 ms) instead of loading its own (0.6 s per index built)."""
+    starts from a copy (20 ms) instead of loading its own (0.6 s per index built). The base stays
+    loaded (about 75 MB); a copy adds about 20 MB, as the word strings are shared."""
     global _BASE
     with _BASE_LOCK:
         if _BASE is None:

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from knowledge.dense import run_beside
 from knowledge.encoder import MAX_TOKENS, SentenceEncoder, VectorCache
 from knowledge.index import IndexDoc, SearchIndex
 
@@ -116,14 +117,32 @@ def test_a_huge_query_is_judged_by_its_end(encoder):
         assert idx.raw_scores(query, 1)[0][0] == "jz"
 
 
-def test_the_encoder_thread_serves_concurrent_searches(encoder):
-    idx = SearchIndex(encoder=encoder)
-    idx.build(DOCS)
+def test_concurrent_searches_share_the_lexical_worker(encoder):
+    """Searches on two indexes from four threads queue on the one lexical worker and get the
+    same results as one after another."""
+    first, second = SearchIndex(encoder=encoder), SearchIndex(encoder=encoder)
+    first.build(DOCS)
+    second.build(DOCS[::-1])
     queries = ["结了婚想把户籍落到老公那边", "驾照快过期了", "公积金怎么取出来", "社保卡丢了"] * 5
-    expected = [idx.raw_scores(q, 3) for q in queries]
+    jobs = [(idx, q) for q in queries for idx in (first, second)]
+    expected = [idx.raw_scores(q, 3) for idx, q in jobs]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        got = list(pool.map(lambda q: idx.raw_scores(q, 3), queries))
+        got = list(pool.map(lambda job: job[0].raw_scores(job[1], 3), jobs))
     assert got == expected
+
+
+def test_a_job_on_the_worker_may_use_the_worker():
+    assert run_beside(lambda: run_beside(lambda x: x + 1, 1).result(timeout=5)).result(5) == 2
+
+
+def test_a_tail_of_junk_does_not_hide_the_question(encoder):
+    lexical, dense = SearchIndex(), SearchIndex(encoder=encoder)
+    lexical.build(DOCS)
+    dense.build(DOCS)
+    for junk in ("😭" * 600, "！？" * 400, " ~ " * 300):
+        query = "驾驶证到期了怎么换证" + junk
+        for idx in (lexical, dense):
+            assert idx.raw_scores(query, 1)[0][0] == "jz", junk[:2]
 
 
 def test_a_failed_query_encoding_waits_for_the_lexical_worker(encoder, monkeypatch):

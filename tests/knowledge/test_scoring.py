@@ -29,6 +29,23 @@ def test_coverage_is_one_for_an_exact_match_and_zero_without_overlap():
     assert not coverage(post, {"护": 1.0}, 3, 3, mass, 1.0, 0.5).any()
 
 
+def test_coverage_matches_a_plain_reference():
+    rng = np.random.default_rng(0)
+    chars = list("社保卡公积金驾驶证户口医疗")
+    rows = [{c: float(rng.integers(1, 3)) for c in rng.choice(chars, 4)} for _ in range(30)]
+    post, n = _posted(rows), len(rows)
+    mass = np.array([sum(post.idf(post.vocab[t], n) ** 2.0 for t in r) for r in rows], np.float32)
+    query = {"社": 1.0, "保": 0.5, "金": 1.0, "护": 1.0}
+    got = coverage(post, query, n, n, mass, 2.0, 0.5)
+    idf = {t: post.idf(post.vocab.get(t), n) ** 2.0 for t in query}
+    qmass = sum(w * idf[t] for t, w in query.items())
+    for r, terms in enumerate(rows):
+        qh = sum(w * idf[t] for t, w in query.items() if t in terms)
+        dh = sum(idf[t] for t in query if t in terms)
+        want = min(qh / qmass, 1.0) ** 0.5 * min(dh / mass[r], 1.0) ** 0.5
+        assert got[r] == pytest.approx(want, rel=1e-5, abs=1e-7)
+
+
 def test_bm25_is_normalised_and_prefers_the_matching_field():
     post = _posted(ROWS)
     doc_len = np.array([3, 3, 1], np.float32)

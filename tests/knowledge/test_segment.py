@@ -26,8 +26,11 @@ def test_tokenizers_share_the_dictionary_but_not_user_words():
     assert WORD in first.cut_all(f"{WORD}怎么用")
     assert WORD not in second.cut_all(f"{WORD}怎么用")
     assert first._tok.FREQ is not second._tok.FREQ
-    # Both start from jieba's own dictionary: ordinary words segment as jieba does.
-    assert second.cut_all("社会保障卡怎么办理") == jieba.lcut("社会保障卡怎么办理", HMM=False)
+    # Both start from jieba's main dictionary: ordinary words segment as a fresh tokenizer does
+    # (not the global one, which other code may have given user words).
+    fresh = jieba.Tokenizer()
+    for text in ("社会保障卡怎么办理", "住房公积金提取条件", "驾驶证到期换证"):
+        assert second.cut_all(text) == fresh.lcut(text, HMM=False)
 
 
 def test_stop_words_filtered_only_by_cut():
