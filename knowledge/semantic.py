@@ -36,39 +36,46 @@ class SemanticSpace:
         """True once a space has been fitted."""
         return self.proj.size > 0
 
-    def known_share(self, text: str) -> float:
-        """IDF-weighted share of ``text``'s characters that the space knows (unknown characters
-        count with the highest IDF), so a query made mostly of unseen words is not judged on its
-        one familiar character."""
-        if not self.ready or not text:
-            return 0.0
-        top = float(self.idf.max())
-        known = total = 0.0
-        for ch, c in Counter(text).items():
-            col = self.vocab.get(ch)
-            w = (1.0 + math.log(c)) * (float(self.idf[col]) if col is not None else top)
-            total += w * w
-            known += w * w if col is not None else 0.0
-        return math.sqrt(known / total) if total else 0.0
+    def _weights(self, texts: Sequence[str]
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Unit-length TF-IDF weights of ``texts`` over the characters the space knows, flattened.
 
-    def _tfidf(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        vocab = self.vocab
-        pairs = [(vocab[ch], c) for ch, c in Counter(text).items() if ch in vocab]
-        if not pairs:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        cols = np.fromiter((p[0] for p in pairs), np.int64, len(pairs))
-        vals = np.log(np.fromiter((p[1] for p in pairs), np.float32, len(pairs))) + 1.0
-        vals *= self.idf[cols]
-        vals /= max(float(np.linalg.norm(vals)), 1e-9)
-        return cols, vals
+        Returns:
+            (columns, weights, bounds, known shares). Text ``i`` owns entries
+            ``bounds[i]:bounds[i + 1]``. Its known share is the IDF-weighted share of its
+            characters that the space knows (unknown characters count with the highest IDF), so
+            a query made mostly of unseen words is not judged on its one familiar character.
+        """
+        vocab, idf, top = self.vocab, self.idf, float(self.idf.max())
+        cols: list[int] = []
+        counts: list[int] = []
+        bounds = [0]
+        shares = np.zeros(len(texts), np.float32)
+        for i, text in enumerate(texts):
+            known = total = 0.0
+            for ch, c in Counter(text).items():
+                col = vocab.get(ch)
+                w = (1.0 + math.log(c)) * (float(idf[col]) if col is not None else top)
+                total += w * w
+                if col is not None:
+                    known += w * w
+                    cols.append(col)
+                    counts.append(c)
+            bounds.append(len(cols))
+            shares[i] = math.sqrt(known / total) if total else 0.0
+        col_arr = np.asarray(cols, np.int64)
+        vals = (np.log(np.asarray(counts, np.float32)) + 1.0) * idf[col_arr]
+        bound_arr = np.asarray(bounds)
+        owner = np.repeat(np.arange(len(texts)), np.diff(bound_arr))
+        norms = np.sqrt(np.bincount(owner, vals * vals, minlength=len(texts)))
+        vals /= np.maximum(norms, 1e-9)[owner].astype(np.float32)
+        return col_arr, vals, bound_arr, shares
 
     def embed(self, text: str) -> np.ndarray:
         """Unit vector of a normalised text in the space (zeros if nothing is known)."""
-        cols, vals = self._tfidf(text)
-        if not len(cols):
-            return np.zeros(self.dims if self.ready else 0, np.float32)
-        vec = vals @ self.proj[cols]
-        return vec / max(float(np.linalg.norm(vec)), 1e-9)
+        if not self.ready:
+            return np.zeros(0, np.float32)
+        return self._embed_many([text])[0][0]
 
     def fit(self, texts: Sequence[str | None]) -> None:
         """Fit the space on ``texts`` (slot order; None marks an empty slot) and embed them all.
@@ -92,14 +99,8 @@ class SemanticSpace:
             return
         self.vocab = {ch: i for i, ch in enumerate(chars)}
         self.idf = np.array([math.log((1 + n) / (1 + df[ch])) + 1.0 for ch in chars], np.float32)
-        indptr, cols, vals = [0], [], []
-        for i in live:
-            c, v = self._tfidf(texts[i])
-            cols.append(c)
-            vals.append(v)
-            indptr.append(indptr[-1] + len(c))
-        mat = csr_matrix((np.concatenate(vals), np.concatenate(cols), indptr),
-                         shape=(len(live), len(chars)), dtype=np.float32)
+        cols, vals, bounds, _ = self._weights([texts[i] for i in live])
+        mat = csr_matrix((vals, cols, bounds), shape=(len(live), len(chars)), dtype=np.float32)
         _, _, vt = randomized_svd(mat[::step], dims, n_iter=3, random_state=self.seed)
         self.proj = np.ascontiguousarray(vt.T, dtype=np.float32)
         self.dims = dims
@@ -122,42 +123,18 @@ class SemanticSpace:
         self.vectors[slot] = self.embed(text) if text else 0.0
 
     def _embed_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``embed`` and ``known_share`` of several texts in one pass (a long query's clauses).
+        """Unit vectors and known shares of several texts in one pass (a long query's clauses).
 
         Returns:
-            (unit vectors, zero rows for texts with nothing known; known shares).
+            (vectors, a zero row for a text with nothing known; known shares, see ``_weights``).
         """
-        vocab, idf, top = self.vocab, self.idf, float(self.idf.max())
-        cols: list[int] = []
-        vals: list[float] = []
-        starts, shares = [], np.zeros(len(texts), np.float32)
-        for i, text in enumerate(texts):
-            starts.append(len(cols))
-            known = total = 0.0
-            for ch, c in Counter(text).items():
-                col = vocab.get(ch)
-                tf = 1.0 + math.log(c)
-                w = tf * (float(idf[col]) if col is not None else top)
-                total += w * w
-                if col is not None:
-                    known += w * w
-                    cols.append(col)
-                    vals.append(tf)
-            shares[i] = math.sqrt(known / total) if total else 0.0
+        cols, vals, bounds, shares = self._weights(texts)
         vecs = np.zeros((len(texts), self.dims), np.float32)
-        if not cols:
-            return vecs, shares
-        col_arr = np.asarray(cols, np.int64)
-        weighted = np.asarray(vals, np.float32) * idf[col_arr]
-        bounds = np.asarray(starts + [len(cols)])
-        sizes = np.diff(bounds)
-        has = sizes > 0
-        owner = np.repeat(np.arange(len(texts)), sizes)
-        norms = np.sqrt(np.bincount(owner, weighted * weighted, minlength=len(texts)))
-        weighted /= np.maximum(norms[owner], 1e-9).astype(np.float32)
-        sums = np.add.reduceat(self.proj[col_arr] * weighted[:, None], bounds[:-1][has], axis=0)
-        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
-        vecs[has] = sums
+        has = np.diff(bounds) > 0
+        if has.any():
+            sums = np.add.reduceat(self.proj[cols] * vals[:, None], bounds[:-1][has], axis=0)
+            sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+            vecs[has] = sums
         return vecs, shares
 
     def similarities(self, texts: Sequence[str], weights: Sequence[float],

@@ -1,4 +1,7 @@
 """Tests for knowledge.semantic: the character LSA space and its batched clause embedding."""
+import math
+from collections import Counter
+
 import numpy as np
 
 from knowledge.semantic import SemanticSpace
@@ -14,14 +17,43 @@ def _space() -> SemanticSpace:
     return space
 
 
+def _reference(space: SemanticSpace, text: str) -> tuple[np.ndarray, float]:
+    """One text, the plain way: unit TF-IDF over known characters, projected and normalised; and
+    the IDF-weighted share of its characters the space knows (unknown ones at the top IDF)."""
+    top, vec = float(space.idf.max()), np.zeros(space.dims)
+    known = total = 0.0
+    weights = {}
+    for ch, c in Counter(text).items():
+        col = space.vocab.get(ch)
+        w = (1.0 + math.log(c)) * (float(space.idf[col]) if col is not None else top)
+        total += w * w
+        if col is not None:
+            known += w * w
+            weights[col] = w
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    for col, w in weights.items():
+        vec += (w / norm) * space.proj[col]
+    if weights:
+        vec /= np.linalg.norm(vec)
+    return vec, (math.sqrt(known / total) if total else 0.0)
+
+
 def test_clauses_embedded_together_match_one_at_a_time():
     space = _space()
     clauses = ["社保卡丢了", "", "怎么补办", "𠀀𠀁", "年假年假年假"]
     vecs, shares = space._embed_many(clauses)
     for i, text in enumerate(clauses):
-        np.testing.assert_allclose(vecs[i], space.embed(text), atol=1e-6)
-        assert abs(shares[i] - space.known_share(text)) < 1e-6
+        vec, share = _reference(space, text)
+        np.testing.assert_allclose(vecs[i], vec, atol=1e-6)
+        np.testing.assert_allclose(space.embed(text), vec, atol=1e-6)
+        assert abs(shares[i] - share) < 1e-6
     assert not vecs[1].any() and not vecs[3].any() and shares[3] == 0.0
+
+
+def test_fitted_entries_sit_where_embed_puts_them():
+    space = _space()
+    for i, text in enumerate(TEXTS):
+        np.testing.assert_allclose(space.vectors[i], _reference(space, text)[0], atol=1e-5)
 
 
 def test_similarities_rank_the_related_entry_and_decline_the_unknown():
