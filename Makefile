@@ -23,7 +23,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade "pip<26" 
 
 ENCODER_DIR ?= models/encoder
-ENCODER := $(ENCODER_DIR)/model.int8.onnx
+ENCODER := $(ENCODER_DIR)/m3e-small.v2.int8.onnx
 
 install: $(STAMP) $(ENCODER)
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml

@@ -75,7 +75,7 @@ class SentenceEncoder:
         """Load the ONNX model and tokenizer from ``model_dir`` (see ``encoder_export``).
 
         Args:
-            model_dir: Holds ``model.int8.onnx`` and ``tokenizer.json``.
+            model_dir: Holds the ONNX model (``MODEL_FILE``) and ``tokenizer.json``.
             threads: Intra-op threads (1 keeps query latency steady beside the server).
             cache: Keep encoded entry texts in an on-disk cache.
             cache_path: The cache file (default ``vectors.sqlite`` in ``model_dir``).
@@ -107,10 +107,7 @@ class SentenceEncoder:
 
     def _run(self, text: str) -> np.ndarray:
         ids = np.asarray([self._tok.encode(text or " ").ids], np.int64)  # [CLS] ... [SEP]
-        width = ids.shape[1]
-        hidden = self._session.run(["hidden"], {
-            "input_ids": ids, "position_ids": np.arange(width, dtype=np.int64)[None, :],
-            "mask_bias": np.zeros((1, 1, 1, width), np.float32)})[0]
+        hidden = self._session.run(["hidden"], {"input_ids": ids})[0]
         pooled = hidden[0].mean(axis=0)
         return pooled / max(float(np.linalg.norm(pooled)), 1e-9)
 

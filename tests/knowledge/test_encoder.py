@@ -7,6 +7,7 @@ import pytest
 
 from knowledge.dense import run_beside
 from knowledge.encoder import MAX_TOKENS, SentenceEncoder, VectorCache
+from knowledge.encoder_export import MODEL_FILE
 from knowledge.index import IndexDoc, SearchIndex
 
 
@@ -69,7 +70,7 @@ def test_unwritable_cache_falls_back(tmp_path, encoder):
 
     model_dir = tmp_path / "model"
     model_dir.mkdir()
-    for name in ("model.int8.onnx", "tokenizer.json"):
+    for name in (MODEL_FILE, "tokenizer.json"):
         (model_dir / name).symlink_to(default_dir() / name)
     (model_dir / "vectors.sqlite").mkdir()  # a directory where the cache file should be
     enc = SentenceEncoder(model_dir)
