@@ -27,6 +27,9 @@ def test_fillers_removed_but_content_kept():
     ("两万元", "2万元"), ("二十五周岁", "25周岁"), ("拨打一二三四五热线", "拨打12345热线"),
     ("一网通办", "一网通办"), ("一次性告知", "一次性告知"), ("五险一金", "五险一金"),
     ("三四天", "三四天"), ("千万不要", "千万不要"), ("统一年检", "统一年检"), ("第一次", "第1次"),
+    # Callers read 1 as 幺 in numbers (and the phone line's own prompts do too).
+    ("打幺二三四五问问", "打12345问问"), ("交管幺二幺二三", "交管12123"), ("幺幺零", "110"),
+    ("幺蛾子", "幺蛾子"),
 ])
 def test_numerals(text, expected):
     assert normalize(text) == expected
