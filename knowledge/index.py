@@ -15,12 +15,13 @@ import numpy as np
 from knowledge.decide import (LEXICAL_CONFIG, Candidate, RetrievalConfig, SearchResult,
                               calibrate, decide)
 from knowledge.dense import DenseRows, run_beside
-from knowledge.encoder import MAX_TOKENS, SentenceEncoder
-from knowledge.normalize import (TermMap, clause_weights, normalize, question_types, split_clauses,
-                                 to_simplified)
+from knowledge.encoder import SentenceEncoder
+from knowledge.normalize import TermMap, normalize, question_types
 from knowledge.phonetic import bigrams
-from knowledge.postings import ROW_CHANNELS, Postings, channel_terms, counts, query_terms
-from knowledge.scoring import best_docs, bm25, coverage
+from knowledge.postings import ROW_CHANNELS, Postings, counts, query_terms
+from knowledge.query import encoder_text, query_clauses
+from knowledge.rows import QuestionRows, grow
+from knowledge.scoring import best_docs, bm25
 from knowledge.segment import Segmenter
 from knowledge.semantic import SemanticSpace
 
@@ -32,23 +33,7 @@ ANSWER_PREFIX_CHARS = 200
 """Leading answer characters in the lexical answer channel (answers run to 14k characters)."""
 SEMANTIC_ANSWER_CHARS = 600
 """Leading answer characters in the semantic space (the title counts three times there)."""
-QUERY_MAX_CHARS = 240
-"""Longer normalised queries keep their last clauses up to this length (the question is there)."""
-QUERY_RAW_CHARS = 2 * QUERY_MAX_CHARS
-"""Only the tail of a long raw query is normalised (fillers and punctuation rarely halve it)."""
-QUERY_ENCODE_CHARS = 8 * MAX_TOKENS
-"""The tail of the raw query given to the encoder, which keeps its last ``MAX_TOKENS`` tokens (a
-token is one Chinese character, or a word piece of a few Latin letters or digits)."""
-_JUNK_RUN_RE = re.compile(r"[\W_]{2,}")
 _SHORT_TITLE = 10
-
-
-def query_tail(query: str, chars: int) -> str:
-    """The last ``chars`` characters of a long query, after runs of punctuation, symbols and
-    emoji are collapsed to a space (so a tail of junk cannot push the question out)."""
-    if len(query) <= chars:
-        return query
-    return _JUNK_RUN_RE.sub(" ", query)[-chars:]
 
 
 @dataclass(frozen=True)
@@ -112,21 +97,13 @@ class SearchIndex:
 
     def _reset(self, chans: tuple[str, ...] | None = None) -> None:
         cfg = self.config
-        self._chans = chans or tuple(c for c in ROW_CHANNELS if getattr(cfg, f"weight_{c}") > 0)
-        self._chans = self._chans or ("u",)
-        self._post = {c: Postings() for c in self._chans}
+        chans = chans or tuple(c for c in ROW_CHANNELS if getattr(cfg, f"weight_{c}") > 0)
+        self._rows = QuestionRows(chans or ("u",), cfg.idf_power)
         self._apost = Postings()
-        self._row_terms: dict[str, list[tuple[array, array]]] = {c: [] for c in self._chans}
-        self._row_doc = np.zeros(1024, np.int32)
-        self._row_alive = np.zeros(1024, bool)
-        self._row_qt = np.zeros(1024, np.int32)
-        self._row_mass = {c: np.zeros(1024, np.float32) for c in self._chans}
-        self._n_rows = self._alive_rows = self._dead_rows = 0
         self._slots: list[_Slot | None] = []
         self._doc_len = np.zeros(1024, np.float32)
         self._by_id: dict[str, int] = {}
         self._sem = SemanticSpace(cfg.semantic_dims)
-        self._mass_n, self._mass_power = 0, cfg.idf_power
         self._dense = DenseRows(self._encoder) if self._encoder and cfg.weight_d > 0 else None
 
     def __len__(self) -> int:
@@ -134,14 +111,6 @@ class SearchIndex:
 
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._by_id
-
-    @staticmethod
-    def _fit(arr: np.ndarray, need: int) -> np.ndarray:
-        if need <= len(arr):
-            return arr
-        new = np.zeros((max(need, 2 * len(arr)),) + arr.shape[1:], arr.dtype)
-        new[: len(arr)] = arr
-        return new
 
     # ------------------------------------------------------------------ writes
     def build(self, docs: Iterable[IndexDoc]) -> None:
@@ -158,10 +127,10 @@ class SearchIndex:
                 self._insert(doc, bulk=True)
             if self._dense is not None:
                 self._dense.flush()
-            self._refresh_mass()
+            self._rows.refresh_mass(self.config.idf_power)
             self._refit_semantic()
         gc.collect()  # promote the new long-lived structures now, not during the first queries
-        _LOGGER.info("index built: %d entries, %d questions", len(self._by_id), self._n_rows)
+        _LOGGER.info("index built: %d entries, %d questions", len(self._by_id), self._rows.n)
 
     def upsert(self, doc: IndexDoc) -> None:
         """Insert or replace one entry at a cost proportional to the entry (no rebuild).
@@ -176,8 +145,8 @@ class SearchIndex:
             self._insert(doc)
             if len(self._by_id) >= max(10, 2 * self._sem.fitted_docs):
                 self._refit_semantic()  # the space doubles rarely: amortised O(1) per upsert
-            if abs(self._alive_rows - self._mass_n) > 0.1 * max(self._mass_n, 50):
-                self._refresh_mass()
+            if self._rows.mass_is_stale():
+                self._rows.refresh_mass(self.config.idf_power)
             self._maybe_compact()
 
     def remove(self, doc_id: str) -> None:
@@ -235,7 +204,8 @@ class SearchIndex:
             key = self._terms.apply(normalize(text))
             if key and key not in keys:
                 keys.append(key)
-                rows.append(self._insert_row(key, slot_id, bulk))
+                rows.append(self._rows.add(key, slot_id, self._seg, self.config.idf_power,
+                                           bulk))
                 if self._dense is not None:
                     self._dense.set(rows[-1], text, bulk)
         # The title joins the answer field too: its character bigrams under BM25 saturation add
@@ -243,7 +213,7 @@ class SearchIndex:
         aux = " ".join([doc.title, doc.answer[:ANSWER_PREFIX_CHARS], *doc.keywords, doc.category,
                         doc.department])
         aux_counts = counts(bigrams(list(self._terms.apply(normalize(aux)))))
-        self._doc_len = self._fit(self._doc_len, slot_id + 1)
+        self._doc_len = grow(self._doc_len, slot_id + 1)
         self._doc_len[slot_id] = sum(aux_counts.values())
         slot = _Slot(doc, rows, keys, self._apost.add(slot_id, aux_counts))
         self._slots.append(slot)
@@ -251,38 +221,11 @@ class SearchIndex:
         if not bulk:
             self._sem.set(slot_id, self._semantic_text(slot))
 
-    def _alloc_row(self, key: str, slot_id: int) -> int:
-        """A new live row for question ``key`` of slot ``slot_id`` (postings added by caller)."""
-        row = self._n_rows
-        self._n_rows += 1
-        self._alive_rows += 1
-        for name in ("_row_doc", "_row_alive", "_row_qt"):
-            setattr(self, name, self._fit(getattr(self, name), row + 1))
-        self._row_doc[row], self._row_alive[row] = slot_id, True
-        self._row_qt[row] = question_types(key)
-        return row
-
-    def _insert_row(self, key: str, slot_id: int, bulk: bool) -> int:
-        row = self._alloc_row(key, slot_id)
-        n, power = max(self._alive_rows, 1), self.config.idf_power
-        for chan, terms in channel_terms(key, self._seg, self._chans).items():
-            post = self._post[chan]
-            tids, tfs = post.add(row, counts(terms))
-            self._row_terms[chan].append((tids, tfs))
-            self._row_mass[chan] = self._fit(self._row_mass[chan], row + 1)
-            if not bulk:
-                self._row_mass[chan][row] = sum(post.idf(t, n) ** power for t in tids)
-        return row
-
     def _delete(self, doc_id: str) -> None:
         slot_id = self._by_id.pop(doc_id)
         slot = self._slots[slot_id]
         for row in slot.rows:
-            self._row_alive[row] = False
-            self._alive_rows -= 1
-            self._dead_rows += 1
-            for chan in self._chans:
-                self._post[chan].forget(self._row_terms[chan][row][0])
+            self._rows.kill(row)
         self._apost.forget(slot.answer_terms[0])
         self._slots[slot_id] = None
         self._sem.set(slot_id, None)
@@ -297,48 +240,32 @@ class SearchIndex:
             self._sem.fit([self._semantic_text(s) if s is not None else None
                            for s in self._slots])
 
-    def _refresh_mass(self) -> None:
-        """Recompute each row's total term weight with the current IDFs."""
-        n, power = max(self._alive_rows, 1), self.config.idf_power
-        for chan in self._chans:
-            df = np.asarray(self._post[chan].df, np.float64)
-            idf = ((np.log((1.0 + n) / (1.0 + df)) + 1.0) ** power).astype(np.float32)
-            mass = self._row_mass[chan]
-            for row, (tids, _) in enumerate(self._row_terms[chan]):
-                mass[row] = idf[np.frombuffer(tids, np.int32)].sum() if len(tids) else 0.0
-        self._mass_n, self._mass_power = self._alive_rows, power
-
     def _maybe_compact(self) -> None:
         dead_slots = len(self._slots) - len(self._by_id)
-        if self._dead_rows < max(500, self._alive_rows // 3) and \
+        if self._rows.n_dead < max(500, self._rows.n_alive // 3) and \
                 dead_slots < max(500, len(self._by_id) // 3):
             return
-        keep, old_terms = [s for s in self._slots if s is not None], self._row_terms
-        old_post, old_apost, old_dense = self._post, self._apost, self._dense
-        self._reset(self._chans)
-        self._post = {c: p.emptied() for c, p in old_post.items()}
+        keep, old_rows = [s for s in self._slots if s is not None], self._rows
+        old_apost, old_dense = self._apost, self._dense
+        self._reset(old_rows.chans)
+        self._rows = old_rows.emptied(self.config.idf_power)
         self._apost = old_apost.emptied()
         for slot in keep:
             slot_id = len(self._slots)
             new_rows = []
             for key, old in zip(slot.keys, slot.rows):
-                row = self._alloc_row(key, slot_id)
-                for chan in self._chans:
-                    tids, tfs = old_terms[chan][old]
-                    self._post[chan].readd(row, tids, tfs)
-                    self._row_terms[chan].append((tids, tfs))
-                    self._row_mass[chan] = self._fit(self._row_mass[chan], row + 1)
+                row = self._rows.readd(key, slot_id, old_rows, old)
                 if self._dense is not None and old_dense is not None:
                     self._dense.copy_row(old_dense, old, row)
                 new_rows.append(row)
             self._apost.readd(slot_id, *slot.answer_terms)
-            self._doc_len = self._fit(self._doc_len, slot_id + 1)
+            self._doc_len = grow(self._doc_len, slot_id + 1)
             self._doc_len[slot_id] = sum(slot.answer_terms[1])
             self._slots.append(_Slot(slot.doc, new_rows, slot.keys, slot.answer_terms))
             self._by_id[slot.doc.id] = slot_id
-        self._refresh_mass()
+        self._rows.refresh_mass(self.config.idf_power)
         self._refit_semantic()
-        _LOGGER.debug("index compacted: %d entries, %d questions", len(self._by_id), self._n_rows)
+        _LOGGER.debug("index compacted: %d entries, %d questions", len(self._by_id), self._rows.n)
 
     # ------------------------------------------------------------------ search
     def search(self, query: str, top: int = 5) -> SearchResult:
@@ -367,19 +294,6 @@ class SearchIndex:
     def _ranked(self, query: str, k: int) -> list[tuple[int, float]]:
         return self._rank(query, max(k, 10))[:k]
 
-    def _query_clauses(self, query: str) -> tuple[list[str], list[float]]:
-        clauses = [c for c in (self._terms.apply(c) for c in split_clauses(
-            query_tail(query, QUERY_RAW_CHARS))) if c]
-        kept, total = [], 0
-        for clause in reversed(clauses):
-            if total >= QUERY_MAX_CHARS:
-                break
-            kept.append(clause[-(QUERY_MAX_CHARS - total):])
-            total += len(kept[-1])
-        cfg = self.config
-        return clause_weights(kept[::-1], cfg.long_query_chars, cfg.context_weight,
-                              cfg.cue_window)
-
     def _rank(self, query: str, k: int) -> list[tuple[int, float]]:
         if not self._by_id:
             return []
@@ -389,8 +303,7 @@ class SearchIndex:
             # The lexical scoring runs on the worker thread while this one encodes the query.
             future = run_beside(self._lexical, query)
             try:
-                vec = self._dense.encoder.encode_query(
-                    to_simplified(query_tail(query, QUERY_ENCODE_CHARS)))
+                vec = self._dense.encoder.encode_query(encoder_text(query))
             finally:
                 wait([future])  # the worker must be done with the index before the lock goes
             sim = future.result()
@@ -398,34 +311,31 @@ class SearchIndex:
                 sim = self._add_dense(sim, vec)
         if sim is None:
             return []
-        sim[~self._row_alive[:self._n_rows]] = -1.0
-        return best_docs(sim, self._row_doc, k)
+        rows = self._rows
+        sim[~rows.alive[:rows.n]] = -1.0
+        return best_docs(sim, rows.slot, k)
 
     def _add_dense(self, sim: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
         cfg, floor = self.config, self.config.dense_floor
-        dense = self._dense.scores(query_vec, self._n_rows)
+        dense = self._dense.scores(query_vec, self._rows.n)
         return sim + (cfg.weight_d / (1.0 - floor)) * np.maximum(dense - floor, 0.0)
 
     def _lexical(self, query: str) -> np.ndarray | None:
         """Raw lexical similarity of every row (None when the query has no content)."""
-        clauses, weights = self._query_clauses(query)
+        clauses, weights = query_clauses(query, self._terms, self.config)
         if not clauses:
             return None
-        cfg, n = self.config, self._n_rows
-        if self._mass_power != cfg.idf_power:
-            self._refresh_mass()
-        sim = np.zeros(n, np.float32)
-        for chan, terms in query_terms(clauses, weights, self._seg, self._chans).items():
+        cfg, rows = self.config, self._rows
+        sim = np.zeros(rows.n, np.float32)
+        for chan, terms in query_terms(clauses, weights, self._seg, rows.chans).items():
             weight = getattr(cfg, f"weight_{chan}")
             if terms and weight:
-                sim += weight * coverage(self._post[chan], terms, n, max(self._alive_rows, 1),
-                                         self._row_mass[chan], cfg.idf_power,
-                                         cfg.coverage_exponent)
+                sim += weight * rows.coverage(chan, terms, cfg.idf_power, cfg.coverage_exponent)
         qmask = 0
         for clause, w in zip(clauses, weights):
             qmask |= question_types(clause) if w >= 1.0 else 0
         if qmask and (cfg.weight_qtype or cfg.penalty_qtype):
-            rmask = self._row_qt[:n]
+            rmask = rows.qtype[:rows.n]
             bonus = np.where((rmask & qmask) != 0, cfg.weight_qtype, -cfg.penalty_qtype)
             sim += np.where(rmask != 0, bonus, 0.0).astype(np.float32)
         per_doc = np.zeros(len(self._slots), np.float32)
@@ -437,4 +347,4 @@ class SearchIndex:
             aterms = query_terms(clauses, weights, self._seg, ("c",))["c"]
             per_doc += cfg.weight_a * bm25(self._apost, aterms, self._doc_len[:len(self._slots)],
                                            max(len(self._by_id), 1))
-        return sim + per_doc[self._row_doc[:n]]
+        return sim + per_doc[rows.slot[:rows.n]]

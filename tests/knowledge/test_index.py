@@ -157,7 +157,7 @@ def test_empty_index_grows_by_upserts_and_compacts(segmenter):
     for i in range(700):  # churn: replace one entry over and over, forcing compaction
         idx.upsert(replace(DOCS[9], answer=f"第{i}版：" + DOCS[9].answer))
     assert len(idx) == len(DOCS)
-    assert idx._n_rows < 700
+    assert idx._rows.n < 700
     assert top(idx, "养犬登记怎么办") == "dog-register"
     assert top(idx, "干粉灭火器怎么用") == "fire-extinguisher"
 
