@@ -148,6 +148,33 @@ def test_duplicate_ids_last_wins(segmenter):
     assert len(idx) == 1 and top(idx, "干粉灭火器怎么用") == "card-replace"
 
 
+def test_a_build_pauses_the_collector_and_restores_it(segmenter, monkeypatch):
+    import gc
+
+    seen = []
+    real_insert = SearchIndex._insert
+
+    def insert(self, doc, bulk=False):
+        seen.append(gc.isenabled())
+        if doc.id == "boom":
+            raise RuntimeError("boom")
+        real_insert(self, doc, bulk)
+
+    monkeypatch.setattr(SearchIndex, "_insert", insert)
+    idx = SearchIndex(segmenter=segmenter)
+    idx.build(DOCS)
+    assert seen and not any(seen) and gc.isenabled()
+    with pytest.raises(RuntimeError):  # a failing build still turns the collector back on
+        idx.build([DOCS[0], replace(DOCS[1], id="boom")])
+    assert gc.isenabled()
+    gc.disable()  # and one that was off stays off
+    try:
+        idx.build(DOCS)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_empty_index_grows_by_upserts_and_compacts(segmenter):
     idx = SearchIndex(segmenter=segmenter)
     assert idx.search("社保卡").decision == "none"
