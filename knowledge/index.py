@@ -120,24 +120,25 @@ class SearchIndex:
             docs: Published entries.
         """
         docs = list({d.id: d for d in docs}.values())
-        # A build allocates millions of small objects that all live on: the automatic collector
-        # would walk them some 260 times (0.2-0.3 s at 2,080 entries). It pauses, and one full
-        # collection at the end promotes them, so the first queries do not pay for it either.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            with self._lock:
+        with self._lock:
+            # Indexing allocates millions of small objects that all live on: the automatic
+            # collector would walk them some 260 times (0.2-0.3 s at 2,080 entries). It pauses
+            # (process-wide, for about a second) and one full collection at the end promotes
+            # them, so the first queries do not pay for it either.
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
                 self._reset()
                 self._seg.add_words(w for d in docs for w in self._user_words(d))
                 for doc in docs:
                     self._insert(doc, bulk=True)
-                if self._dense is not None:
-                    self._dense.flush()
-                self._rows.refresh_mass(self.config.idf_power)
-                self._refit_semantic()
-        finally:
-            if collecting:
-                gc.enable()
+            finally:
+                if collecting:
+                    gc.enable()
+            if self._dense is not None:
+                self._dense.flush()
+            self._rows.refresh_mass(self.config.idf_power)
+            self._refit_semantic()
         gc.collect()
         _LOGGER.info("index built: %d entries, %d questions", len(self._by_id), self._rows.n)
 

@@ -33,7 +33,7 @@ _CLAUSE_SPLIT_RE = re.compile(r"[，,。.!！?？;；:：\n\r\t、…~～]+|(?<=
 _KEEP_RE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
 
 # Numerals ------------------------------------------------------------------------------------
-_DIGITS = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
            "七": 7, "八": 8, "九": 9}
 _SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 # Measure words / units after which a Chinese numeral is a quantity (longest first).
@@ -53,7 +53,10 @@ _NO_CONVERT_BEFORE = "统唯同单万逐专之不某"
 _NUM_RE = re.compile(
     "([零〇一二两三四五六七八九十][零〇一二两三四五六七八九十百千万]*)(?=" + "|".join(map(re.escape, _UNITS)) + ")"
 )
-_PURE_DIGITS_RE = re.compile("[零〇幺一二三四五六七八九]{3,}")  # 幺: how 1 is read in numbers
+_PURE_DIGITS_RE = re.compile("[零〇一二三四五六七八九]{3,}")
+_YAO_DIGITS_RE = re.compile("[零〇幺一二三四五六七八九]{3,}")
+"""Digit strings as numbers are read aloud, 1 as 幺 (幺二三四五); converted before any unit
+word after them is considered, so 幺二三四五号 is not split up."""
 _PROTECTED_RE = re.compile("|".join(map(re.escape, sorted(_PROTECTED, key=len, reverse=True))))
 
 
@@ -111,10 +114,14 @@ def _convert_numerals(text: str) -> str:
         value = cn_to_int(run)
         return run if value is None else str(value)
 
+    def digits(m: re.Match) -> str:  # one digit per character: 零幺零 keeps its leading 0
+        return m.group(0) if overlaps(*m.span()) else "".join(
+            "1" if c == "幺" else str(_DIGITS[c]) for c in m.group(0))
+
+    text = _YAO_DIGITS_RE.sub(lambda m: digits(m) if "幺" in m.group(0) else m.group(0), text)
+    protected = [m.span() for m in _PROTECTED_RE.finditer(text)]
     text = _NUM_RE.sub(repl, text)
-    return _PURE_DIGITS_RE.sub(
-        lambda m: m.group(0) if overlaps(*m.span()) else str(cn_to_int(m.group(0))), text
-    )
+    return _PURE_DIGITS_RE.sub(digits, text)
 
 
 @lru_cache(maxsize=1)

@@ -21,15 +21,32 @@ _JUNK_RUN_RE = re.compile(r"[\W_]{2,}")
 
 
 def query_tail(query: str, chars: int) -> str:
-    """The last ``chars`` characters of a long query, after runs of punctuation, symbols and
-    emoji are collapsed to a space (so a tail of junk cannot push the question out)."""
+    """The last characters of a long query.
+
+    Runs of punctuation, symbols and emoji are collapsed to a space first, so a tail of junk
+    cannot push the question out; a query of at most ``chars`` characters is returned as is.
+
+    Args:
+        query: The resident's text.
+        chars: How many characters to keep.
+
+    Returns:
+        The tail.
+    """
     if len(query) <= chars:
         return query
     return _JUNK_RUN_RE.sub(" ", query)[-chars:]
 
 
 def encoder_text(query: str) -> str:
-    """What the sentence encoder reads of a query: its raw tail, in Simplified characters."""
+    """What the sentence encoder reads of a query.
+
+    Args:
+        query: The resident's text.
+
+    Returns:
+        Its last ``QUERY_ENCODE_CHARS`` characters (``query_tail``) in Simplified characters.
+    """
     return to_simplified(query_tail(query, QUERY_ENCODE_CHARS))
 
 

@@ -32,7 +32,12 @@ class QuestionRows:
     """
 
     def __init__(self, chans: tuple[str, ...], idf_power: float):
-        """Empty rows for channels ``chans`` (letters of ``postings.ROW_CHANNELS``)."""
+        """Create empty rows.
+
+        Args:
+            chans: Channel letters (``postings.ROW_CHANNELS``).
+            idf_power: The IDF exponent the (empty) masses are computed for.
+        """
         self.chans = chans
         self.post = {c: Postings() for c in chans}
         self._terms: dict[str, list[tuple[array, array]]] = {c: [] for c in chans}
@@ -63,9 +68,17 @@ class QuestionRows:
 
     def add(self, key: str, slot_id: int, seg: Segmenter, idf_power: float,
             bulk: bool = False) -> int:
-        """Post normalised question ``key`` of slot ``slot_id`` as a new row; returns the row.
+        """Post a normalised question as a new row.
 
-        A ``bulk`` add leaves the row's mass to one ``refresh_mass`` at the end.
+        Args:
+            key: The question, normalised, synonyms applied.
+            slot_id: The entry slot it belongs to.
+            seg: Segmenter for the word and pinyin channels.
+            idf_power: IDF exponent of the row's mass.
+            bulk: Leave the mass to one ``refresh_mass`` at the end of a build.
+
+        Returns:
+            The new row.
         """
         row = self._alloc(key, slot_id)
         n, power = max(self.n_alive, 1), idf_power
@@ -78,8 +91,18 @@ class QuestionRows:
         return row
 
     def readd(self, key: str, slot_id: int, old: "QuestionRows", old_row: int) -> int:
-        """Post row ``old_row`` of ``old`` again as a new row of slot ``slot_id`` (compaction;
-        the mass follows from the ``refresh_mass`` that ends it)."""
+        """Post a row of an older instance again, as a new row (compaction; the mass follows
+        from the ``refresh_mass`` that ends it).
+
+        Args:
+            key: The row's question (for its question types).
+            slot_id: Its entry's new slot.
+            old: The instance being compacted.
+            old_row: The row there.
+
+        Returns:
+            The new row.
+        """
         row = self._alloc(key, slot_id)
         for chan in self.chans:
             tids, tfs = old._terms[chan][old_row]
@@ -96,7 +119,8 @@ class QuestionRows:
             self.post[chan].forget(self._terms[chan][row][0])
 
     def mass_is_stale(self) -> bool:
-        """True when the live row count moved by over 10 % since the masses were computed."""
+        """True when the live row count moved by over 10 % (and over 5 rows) since the masses
+        were computed."""
         return abs(self.n_alive - self._mass_n) > 0.1 * max(self._mass_n, 50)
 
     def refresh_mass(self, idf_power: float) -> None:
@@ -112,8 +136,17 @@ class QuestionRows:
 
     def coverage(self, chan: str, terms: dict[str, float], idf_power: float,
                  exponent: float) -> np.ndarray:
-        """Coverage score of every row for query ``terms`` in channel ``chan``
-        (``scoring.coverage``); masses are refreshed first if ``idf_power`` changed."""
+        """Coverage score of every row for a query (``scoring.coverage``).
+
+        Args:
+            chan: Channel letter.
+            terms: Query term -> weight in that channel.
+            idf_power: IDF exponent (masses are refreshed first when it changed).
+            exponent: ``a`` in ``qcov**a * dcov**(1-a)``.
+
+        Returns:
+            One score per row, dead rows included.
+        """
         if self._mass_power != idf_power:
             self.refresh_mass(idf_power)
         return coverage(self.post[chan], terms, self.n, max(self.n_alive, 1), self._mass[chan],

@@ -169,3 +169,21 @@ def test_a_failed_query_encoding_waits_for_the_lexical_worker(encoder, monkeypat
     assert finished  # the worker was done before the error came out
     monkeypatch.undo()
     assert idx.raw_scores("驾照快过期了", 1)[0][0] == "jz"
+
+
+def test_an_older_conversion_is_named_and_dense_retrieval_is_off(tmp_path, monkeypatch, caplog):
+    from knowledge import encoder as encoder_mod
+
+    (tmp_path / "model.int8.onnx").write_bytes(b"v1")
+    monkeypatch.delenv("GOVBOT_ENCODER", raising=False)
+    monkeypatch.setenv("GOVBOT_ENCODER_DIR", str(tmp_path))
+    monkeypatch.setattr(encoder_mod, "_DEFAULT", {})
+    with caplog.at_level("WARNING", logger="knowledge.encoder"):
+        assert encoder_mod.load_default() is None
+    assert "older conversion" in caplog.text and "make install" in caplog.text
+    (tmp_path / "model.int8.onnx").unlink()
+    monkeypatch.setattr(encoder_mod, "_DEFAULT", {})
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="knowledge.encoder"):
+        assert encoder_mod.load_default() is None
+    assert "no sentence encoder" in caplog.text

@@ -207,3 +207,42 @@ def test_int8_attention_keeps_a_full_range_scale_per_projection(tmp_path):
     ref = _reference(state, ids[0], 2, 2)
     cos = (got * ref).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(ref, axis=1)
     assert cos.min() > 0.99
+
+
+def test_fused_qkv_weights_equal_three_separately_quantised_products(tmp_path):
+    """quantize_attention stores Q, K and V exactly as ONNX Runtime's quantiser stores three
+    separate int8 products (the v1 graph), which is why v2's vectors equal v1's bit for bit."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from knowledge.encoder_export import convert
+
+    state = _tiny_bert()
+    state["encoder.layer.0.attention.self.value.weight"][:] = 0.0  # an all-zero block too
+    convert(state, tmp_path / "fused.onnx", layers=2, heads=2)
+    fused = onnx.load(str(tmp_path / "fused.onnx"))
+    inits = {i.name: numpy_helper.to_array(i) for i in fused.graph.initializer}
+    attention = next(n for n in fused.graph.node if n.op_type == "QAttention")
+    weight, scale = inits[attention.input[1]], inits[attention.input[4]]
+
+    parts = ("query", "key", "value")
+    nodes = [helper.make_node("MatMul", ["x", p], [p + "_out"]) for p in parts]
+    inputs = [numpy_helper.from_array(state[f"encoder.layer.0.attention.self.{p}.weight"].T.copy(),
+                                      p) for p in parts]
+    graph = helper.make_graph(
+        nodes, "three", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 16])],
+        [helper.make_tensor_value_info(p + "_out", TensorProto.FLOAT, [1, 4, 16]) for p in parts],
+        inputs)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+              str(tmp_path / "three.onnx"))
+    quantize_dynamic(str(tmp_path / "three.onnx"), str(tmp_path / "three.q.onnx"),
+                     weight_type=QuantType.QInt8)
+    separate = {i.name: numpy_helper.to_array(i)
+                for i in onnx.load(str(tmp_path / "three.q.onnx")).graph.initializer}
+    for k, part in enumerate(parts):
+        block = slice(16 * k, 16 * (k + 1))
+        np.testing.assert_array_equal(weight[:, block], separate[part + "_quantized"])
+        if part != "value":  # ORT gives an all-zero weight some scale of its own; zeros stay 0
+            assert scale[block][0] == separate[part + "_scale"]
+    assert np.isfinite(scale).all() and not weight[:, 32:].any()

@@ -29,7 +29,9 @@ def test_fillers_removed_but_content_kept():
     ("三四天", "三四天"), ("千万不要", "千万不要"), ("统一年检", "统一年检"), ("第一次", "第1次"),
     # Callers read 1 as 幺 in numbers (and the phone line's own prompts do too).
     ("打幺二三四五问问", "打12345问问"), ("交管幺二幺二三", "交管12123"), ("幺幺零", "110"),
-    ("幺蛾子", "幺蛾子"),
+    ("幺蛾子", "幺蛾子"), ("幺二三四五号", "12345号"), ("拨打幺二三四五号码", "拨打12345号码"),
+    ("老幺三岁", "老幺3岁"), ("一幺零号", "110号"), ("区号零幺零", "区号010"),
+    ("零一零六二三四五六七八", "01062345678"),
 ])
 def test_numerals(text, expected):
     assert normalize(text) == expected

@@ -44,13 +44,22 @@ def test_an_exact_question_covers_its_row_best(seg):
     assert scores[1] == 0.0 and 0 < scores[2] < scores[0]
 
 
-def test_bulk_adds_get_the_same_masses_as_single_adds_after_a_refresh(seg):
-    single, bulk = _rows(seg), _rows(seg, bulk=True)
-    query = {c: 1.0 for c in "社保卡补办材料"}
-    # single adds weigh each row with the IDFs of their moment; one refresh makes them equal
-    single.refresh_mass(1.0)
-    np.testing.assert_allclose(single.coverage("u", query, 1.0, 0.5),
-                               bulk.coverage("u", query, 1.0, 0.5), rtol=1e-6)
+def test_single_adds_weigh_with_their_moment_and_bulk_adds_wait_for_the_refresh(seg):
+    rows = QuestionRows(("u",), 1.0)
+    for slot, q in enumerate(QUESTIONS):
+        row = rows.add(q, slot, seg, 1.0)
+        post = rows.post["u"]
+        terms = {post.vocab[ch] for ch in "".join(seg.cut(q))}  # its content characters
+        expected = sum(post.idf(t, rows.n_alive) for t in terms)
+        assert rows._mass["u"][row] == pytest.approx(expected, rel=1e-6)
+    bulk = QuestionRows(("u",), 1.0)
+    for slot, q in enumerate(QUESTIONS):
+        bulk.add(q, slot, seg, 1.0, bulk=True)
+    assert not bulk._mass["u"][:bulk.n].any()  # no mass until the one refresh at the end
+    bulk.refresh_mass(1.0)
+    rows.refresh_mass(1.0)
+    np.testing.assert_allclose(bulk._mass["u"][:4], rows._mass["u"][:4], rtol=1e-6)
+    assert rows._mass["u"][0] > 0
 
 
 def test_kill_forgets_terms_and_a_compacted_copy_scores_the_same(seg):
