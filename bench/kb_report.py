@@ -96,7 +96,8 @@ def target_rows(report: dict) -> list[tuple[str, str, str, bool]]:
             value = measured[key]
             if value is not None:
                 ok = value >= t[key] if low else value <= t[key]
-                rows.append((f"{name} ({split})", f"{100 * value:.1f}%",
+                # two decimals: 91.98 % must not print as a 92.0 % that misses 92 %
+                rows.append((f"{name} ({split})", f"{100 * value:.2f}%",
                              f"{'≥' if low else '≤'} {100 * t[key]:.0f}%", ok))
     lcqmc = report.get("matching", {}).get("lcqmc_test")
     if lcqmc is not None:

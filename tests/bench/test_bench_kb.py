@@ -73,4 +73,6 @@ def test_targets_and_report():
     assert rows[f"p99 @2080 ({SHIPPED} (first build))"]
     assert not rows[f"build @2080 ({SHIPPED} (first build); after the process warm-up)"]
     text = render(report)
-    assert "| top-1 (test) ≥ 92% | 90.0% | NO |" in text
+    assert "| top-1 (test) ≥ 92% | 90.00% | NO |" in text
+    report["quality"][SHIPPED]["dev"] = dict(good, top1=172 / 187)
+    assert "| top-1 (dev) ≥ 92% | 91.98% | NO |" in render(report)
