@@ -121,10 +121,13 @@ class SearchIndex:
         """
         docs = list({d.id: d for d in docs}.values())
         with self._lock:
-            # Indexing allocates millions of small objects that all live on: the automatic
+            # A build allocates millions of small objects that all live on: the automatic
             # collector would walk them some 260 times (0.2-0.3 s at 2,080 entries). It pauses
-            # (process-wide, for about a second) and one full collection at the end promotes
-            # them, so the first queries do not pay for it either.
+            # until the build is done (process-wide: one or two seconds, three to four when
+            # every question is encoded), and one full collection at the end promotes them, so
+            # the first queries do not pay for it either. The encoding stays inside the pause:
+            # its thousands of small allocations would otherwise make the collector walk all
+            # the new objects again and again (a first build took 0.4 s longer).
             collecting = gc.isenabled()
             gc.disable()
             try:
@@ -132,13 +135,13 @@ class SearchIndex:
                 self._seg.add_words(w for d in docs for w in self._user_words(d))
                 for doc in docs:
                     self._insert(doc, bulk=True)
+                if self._dense is not None:
+                    self._dense.flush()
+                self._rows.refresh_mass(self.config.idf_power)
+                self._refit_semantic()
             finally:
                 if collecting:
                     gc.enable()
-            if self._dense is not None:
-                self._dense.flush()
-            self._rows.refresh_mass(self.config.idf_power)
-            self._refit_semantic()
         gc.collect()
         _LOGGER.info("index built: %d entries, %d questions", len(self._by_id), self._rows.n)
 
