@@ -9,6 +9,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from knowledge.encoder import SentenceEncoder
+from knowledge.rows import grow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,15 +67,9 @@ class DenseRows:
         self._vecs = np.zeros((1024, encoder.dim), np.float32)
         self._pending: dict[int, str] = {}
 
-    def _grow(self, need: int) -> None:
-        if need > len(self._vecs):
-            new = np.zeros((max(need, 2 * len(self._vecs)), self._vecs.shape[1]), np.float32)
-            new[: len(self._vecs)] = self._vecs
-            self._vecs = new
-
     def set(self, row: int, text: str, bulk: bool = False) -> None:
         """Give ``row`` the vector of ``text`` (queued until ``flush`` when ``bulk``)."""
-        self._grow(row + 1)
+        self._vecs = grow(self._vecs, row + 1)
         if bulk:
             self._pending[row] = text
         else:
@@ -82,7 +77,7 @@ class DenseRows:
 
     def copy_row(self, other: "DenseRows", old: int, new: int) -> None:
         """Carry a row's vector over from ``other`` (index compaction renumbers rows)."""
-        self._grow(new + 1)
+        self._vecs = grow(self._vecs, new + 1)
         if old in other._pending:
             self._pending[new] = other._pending[old]
         else:

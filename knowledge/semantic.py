@@ -8,6 +8,8 @@ from typing import Sequence
 
 import numpy as np
 
+from knowledge.rows import grow
+
 _LOGGER = logging.getLogger(__name__)
 
 FIT_SAMPLE = 3000
@@ -116,10 +118,7 @@ class SemanticSpace:
         """Embed (or clear, with None) one slot, growing the table as needed."""
         if not self.ready:
             return
-        if slot >= len(self.vectors):
-            grown = np.zeros((max(slot + 1, 2 * len(self.vectors)), self.dims), np.float32)
-            grown[: len(self.vectors)] = self.vectors
-            self.vectors = grown
+        self.vectors = grow(self.vectors, slot + 1)
         self.vectors[slot] = self.embed(text) if text else 0.0
 
     def _embed_many(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
