@@ -95,16 +95,20 @@ def cn_to_int(text: str) -> int | None:
 
 
 def _convert_numerals(text: str) -> str:
-    protected = [m.span() for m in _PROTECTED_RE.finditer(text)]
+    spans: dict[str, list[tuple[int, int]]] = {}
 
-    def overlaps(start: int, end: int) -> bool:
-        return any(s < end and start < e for s, e in protected)
+    def protected(m: re.Match, start: int, end: int) -> bool:
+        """Whether ``start:end`` of the string ``m`` scans touches a protected word (each pass
+        scans a text the passes before it have changed, so spans are found in that text)."""
+        if m.string not in spans:
+            spans[m.string] = [p.span() for p in _PROTECTED_RE.finditer(m.string)]
+        return any(s < end and start < e for s, e in spans[m.string])
 
     def repl(m: re.Match) -> str:
         run, start = m.group(1), m.start(1)
-        if overlaps(start, m.end(1) + 1):
+        if protected(m, start, m.end(1) + 1):
             return run
-        if run == "一" and start > 0 and text[start - 1] in _NO_CONVERT_BEFORE:
+        if run == "一" and start > 0 and m.string[start - 1] in _NO_CONVERT_BEFORE:
             return run
         if run.endswith("万") and len(run) > 1:  # 两万元 -> 2万元 (keep the magnitude word)
             value = cn_to_int(run[:-1])
@@ -115,11 +119,10 @@ def _convert_numerals(text: str) -> str:
         return run if value is None else str(value)
 
     def digits(m: re.Match) -> str:  # one digit per character: 零幺零 keeps its leading 0
-        return m.group(0) if overlaps(*m.span()) else "".join(
+        return m.group(0) if protected(m, *m.span()) else "".join(
             "1" if c == "幺" else str(_DIGITS[c]) for c in m.group(0))
 
     text = _YAO_DIGITS_RE.sub(lambda m: digits(m) if "幺" in m.group(0) else m.group(0), text)
-    protected = [m.span() for m in _PROTECTED_RE.finditer(text)]
     text = _NUM_RE.sub(repl, text)
     return _PURE_DIGITS_RE.sub(digits, text)
 

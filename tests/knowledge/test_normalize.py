@@ -32,6 +32,9 @@ def test_fillers_removed_but_content_kept():
     ("幺蛾子", "幺蛾子"), ("幺二三四五号", "12345号"), ("拨打幺二三四五号码", "拨打12345号码"),
     ("老幺三岁", "老幺3岁"), ("一幺零号", "110号"), ("区号零幺零", "区号010"),
     ("零一零六二三四五六七八", "01062345678"),
+    # a shorter number before a protected word must not shift where that word is looked for
+    ("一千二百三十四元的二手一二三四", "1234元的二手1234"), ("二手一二三四", "二手1234"),
+    ("五一二三四", "五一二三四"),
 ])
 def test_numerals(text, expected):
     assert normalize(text) == expected
