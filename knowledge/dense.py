@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -66,6 +66,25 @@ class DenseRows:
         self.encoder = encoder
         self._vecs = np.zeros((1024, encoder.dim), np.float32)
         self._pending: dict[int, str] = {}
+        self._ahead: tuple[list[str], Future] | None = None
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        """Start encoding ``texts`` on a thread of their own; ``flush`` takes their vectors.
+
+        An index build calls this before it indexes words, so the encoder's runs, which hold
+        no GIL, overlap the Python indexing. The texts may be more than the rows will ask for.
+        """
+        texts = list(dict.fromkeys(texts))
+        done: Future = Future()
+
+        def work() -> None:
+            try:
+                done.set_result(self.encoder.encode(texts, use_cache=True))
+            except BaseException as exc:  # handed to flush through the future
+                done.set_exception(exc)
+
+        threading.Thread(target=work, name="encode-ahead", daemon=True).start()
+        self._ahead = (texts, done)
 
     def set(self, row: int, text: str, bulk: bool = False) -> None:
         """Give ``row`` the vector of ``text`` (queued until ``flush`` when ``bulk``)."""
@@ -84,14 +103,19 @@ class DenseRows:
             self._vecs[new] = other._vecs[old]
 
     def flush(self) -> None:
-        """Encode every queued row."""
+        """Encode every queued row (waiting for a ``prefetch``, which is used up)."""
+        ahead, self._ahead = self._ahead, None
+        known = dict(zip(ahead[0], ahead[1].result())) if ahead else {}
         if not self._pending:
             return
         rows = list(self._pending)
-        vecs = self.encoder.encode([self._pending[r] for r in rows], use_cache=True)
-        self._vecs[np.asarray(rows)] = vecs
+        texts = [self._pending[r] for r in rows]
+        missing = [t for t in texts if t not in known]
+        if missing:
+            known.update(zip(missing, self.encoder.encode(missing, use_cache=True)))
+        self._vecs[np.asarray(rows)] = np.stack([known[t] for t in texts])
         self._pending.clear()
-        _LOGGER.debug("encoded %d questions", len(rows))
+        _LOGGER.debug("encoded %d questions (%d not prefetched)", len(rows), len(missing))
 
     def scores(self, query_vec: np.ndarray, n_rows: int) -> np.ndarray:
         """Cosine similarity of a query vector with rows ``0..n_rows-1`` (dead rows included)."""

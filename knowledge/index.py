@@ -132,13 +132,15 @@ class SearchIndex:
             gc.disable()
             try:
                 self._reset()
+                if self._dense is not None:  # encoded while the words are indexed
+                    self._dense.prefetch([t for d in docs for t in (d.title, *d.similar)])
                 self._seg.add_words(w for d in docs for w in self._user_words(d))
                 for doc in docs:
                     self._insert(doc, bulk=True)
-                if self._dense is not None:
-                    self._dense.flush()
                 self._rows.refresh_mass(self.config.idf_power)
                 self._refit_semantic()
+                if self._dense is not None:  # last: the encoding may still be running
+                    self._dense.flush()
             finally:
                 if collecting:
                     gc.enable()

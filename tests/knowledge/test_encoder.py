@@ -34,9 +34,9 @@ def test_long_text_keeps_its_end(encoder):
 
 
 def test_a_vector_does_not_depend_on_its_neighbours(encoder):
-    # int8 dynamic quantisation scales activations per run: encoding texts together would let
-    # them shift each other's vectors, and entries would not be encoded like queries.
-    # 40 texts: a bulk call, encoded on several threads.
+    # int8 dynamic quantisation scales activations per run: sharing a run would let texts
+    # shift each other's vectors, and entries would not be encoded like queries. 40 texts: a
+    # bulk call, batched by length (each text keeps its own scales) on several threads.
     texts = [f"第{i}个问题：公积金怎么提取" * (1 + i % 3) for i in range(40)]
     together = encoder.encode(texts)
     alone = np.stack([encoder.encode([t])[0] for t in texts])
