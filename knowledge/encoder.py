@@ -1,6 +1,7 @@
 """Sentence encoder (m3e-small, int8 ONNX) behind the dense retrieval channel and the matcher."""
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import os
@@ -72,6 +73,15 @@ def _pool(hidden: np.ndarray) -> np.ndarray:
     return pooled / max(float(np.linalg.norm(pooled)), 1e-9)
 
 
+def _release_free_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere a
+    no-op): the freed batch buffers would otherwise stay in the process's resident size."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class SentenceEncoder:
     """Unit-length sentence vectors: BERT mean pooling, as m3e was trained.
 
@@ -102,7 +112,7 @@ class SentenceEncoder:
         model = model_dir / MODEL_FILE
         self._session = ort.InferenceSession(str(model), options,
                                              providers=["CPUExecutionProvider"])
-        self._bulk_path, self._bulk, self._bulk_lock = model_dir / BULK_FILE, None, threading.Lock()
+        self._bulk_path, self._bulk_missing = model_dir / BULK_FILE, False
         self._tok = Tokenizer.from_file(str(model_dir / TOKENIZER_FILE))
         self._tok.enable_truncation(MAX_TOKENS, direction="left")
         self._tok.no_padding()
@@ -122,28 +132,30 @@ class SentenceEncoder:
         return _pool(self._session.run(["hidden"], {"input_ids": ids})[0][0])
 
     def _bulk_session(self):
-        """The batched graph's session (loaded on first use), or None when not installed."""
+        """A session of the batched graph, or None when it is not installed.
+
+        Not kept between calls: it takes 0.1 s to load, index builds are rare, and the session
+        with its buffers would hold some 100 MB in between.
+        """
         import onnxruntime as ort
 
-        with self._bulk_lock:
-            if self._bulk is None:
-                self._bulk = False
-                if self._bulk_path.exists():
-                    options = ort.SessionOptions()
-                    options.intra_op_num_threads = options.inter_op_num_threads = 1
-                    options.log_severity_level = 3
-                    # Fusions beyond the basic ones would round differently from the one-text
-                    # kernels (see encoder_bulk). No memory pattern: with one, an earlier form of
-                    # the graph gave another result on the second run of one shape (ONNX
-                    # Runtime 1.16), and the shapes vary from run to run anyway.
-                    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-                    options.enable_mem_pattern = False
-                    self._bulk = ort.InferenceSession(str(self._bulk_path), options,
-                                                      providers=["CPUExecutionProvider"])
-                else:
-                    _LOGGER.warning("no batched encoder graph at %s (run make install); texts "
-                                    "are encoded one by one", self._bulk_path)
-            return self._bulk or None
+        if not self._bulk_path.exists():
+            if not self._bulk_missing:
+                self._bulk_missing = True
+                _LOGGER.warning("no batched encoder graph at %s (run make install); texts are "
+                                "encoded one by one", self._bulk_path)
+            return None
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # Fusions beyond the basic ones would round differently from the one-text kernels (see
+        # encoder_bulk). No memory pattern: with one, an earlier form of the graph gave another
+        # result on the second run of one shape (ONNX Runtime 1.16), and the shapes vary from
+        # run to run anyway.
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.enable_mem_pattern = False
+        return ort.InferenceSession(str(self._bulk_path), options,
+                                    providers=["CPUExecutionProvider"])
 
     def _run_many(self, texts: list[str]) -> list[np.ndarray]:
         """Vectors of many texts: batches of one token length on ``BULK_THREADS`` threads."""
@@ -167,10 +179,14 @@ class SentenceEncoder:
             return session.run(["hidden"], {"input_ids": batch})[0]
 
         out: list[np.ndarray] = [None] * len(texts)  # type: ignore[list-item]
-        with ThreadPoolExecutor(max_workers=BULK_THREADS) as pool:
-            for job, hidden in zip(jobs, pool.map(run, jobs)):
-                for i, states in zip(job, hidden):
-                    out[i] = _pool(states)
+        try:
+            with ThreadPoolExecutor(max_workers=BULK_THREADS) as pool:
+                for job, hidden in zip(jobs, pool.map(run, jobs)):
+                    for i, states in zip(job, hidden):
+                        out[i] = _pool(states)
+        finally:
+            bulk = None  # the session goes (run reads it through its closure)
+            _release_free_memory()
         return out
 
     def encode(self, texts: Sequence[str], use_cache: bool = False) -> np.ndarray:
