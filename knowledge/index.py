@@ -124,8 +124,9 @@ class SearchIndex:
             # A build allocates millions of small objects that all live on: the automatic
             # collector would walk them some 260 times (0.2-0.3 s at 2,080 entries). It pauses
             # until the build is done (process-wide: one or two seconds, three to four when
-            # every question is encoded), and one full collection at the end promotes them, so
-            # the first queries do not pay for it either. The encoding stays inside the pause:
+            # every question is encoded), and one full collection before the vectors are taken
+            # (the encoder may still be running) promotes them, so the first queries do not pay
+            # for it either. The encoding stays inside the pause:
             # its thousands of small allocations would otherwise make the collector walk all
             # the new objects again and again (a first build took 0.4 s longer).
             collecting = gc.isenabled()
@@ -139,12 +140,12 @@ class SearchIndex:
                     self._insert(doc, bulk=True)
                 self._rows.refresh_mass(self.config.idf_power)
                 self._refit_semantic()
+                gc.collect()
                 if self._dense is not None:  # last: the encoding may still be running
                     self._dense.flush()
             finally:
                 if collecting:
                     gc.enable()
-        gc.collect()
         _LOGGER.info("index built: %d entries, %d questions", len(self._by_id), self._rows.n)
 
     def upsert(self, doc: IndexDoc) -> None:
