@@ -38,9 +38,11 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt py
 $(ENCODER): $(STAMP) knowledge/encoder_export.py
 	@echo "==> 句向量模型 / fetching and converting the sentence encoder (~89 MB, once)"
 	$(BIN)/python -m knowledge.encoder_export --out $(ENCODER_DIR)
+	@touch $@
 
-# Its batched graph for index builds, derived from the int8 model (again when the rewrite changes).
-$(ENCODER_BULK): $(ENCODER) knowledge/encoder_bulk.py
+# Its batched graph for index builds, derived from the int8 model; written again when the
+# rewrite changes, or (by encoder_export) when it was made from another model.
+$(ENCODER_BULK): knowledge/encoder_bulk.py | $(ENCODER)
 	rm -f $@
 	$(BIN)/python -m knowledge.encoder_export --out $(ENCODER_DIR)
 

@@ -10,9 +10,12 @@ import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,8 +27,8 @@ BULK_THREADS = max(1, min(4, len(os.sched_getaffinity(0))))
 text's vector does not depend on which thread encodes it."""
 _PARALLEL_MIN = 32
 BATCH_TOKENS = 512
-"""Tokens in one batched run of texts of one length (8 to 40 texts): a run costs least per text
-there on this class of machine, and less than running its texts one by one."""
+"""Tokens in one batched run of texts of one length (8 texts of 64 tokens, 42 of 12): a run
+costs least per text there on this class of machine, and less than its texts one by one."""
 _ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -117,8 +120,8 @@ class SentenceEncoder:
         self._tok.enable_truncation(MAX_TOKENS, direction="left")
         self._tok.no_padding()
         self.dim = int(self._session.get_outputs()[0].shape[-1])
-        digest = hashlib.sha1(model.read_bytes()).hexdigest()[:12]
-        self.model_id = f"m3e-small-int8-{digest}-{MAX_TOKENS}-b1"  # b1: as a text alone
+        self._model_sha1 = hashlib.sha1(model.read_bytes()).hexdigest()
+        self.model_id = f"m3e-small-int8-{self._model_sha1[:12]}-{MAX_TOKENS}-b1"  # as alone
         self._cache = None
         if cache:
             try:
@@ -131,31 +134,37 @@ class SentenceEncoder:
         ids = np.asarray([self._tok.encode(text or " ").ids], np.int64)  # [CLS] ... [SEP]
         return _pool(self._session.run(["hidden"], {"input_ids": ids})[0][0])
 
-    def _bulk_session(self):
-        """A session of the batched graph, or None when it is not installed.
+    def _bulk_session(self) -> "ort.InferenceSession | None":
+        """A session of the batched graph, or None when it is not installed or was made from
+        another model.
 
         Not kept between calls: it takes 0.1 s to load, index builds are rare, and the session
         with its buffers would hold some 100 MB in between.
         """
         import onnxruntime as ort
 
-        if not self._bulk_path.exists():
-            if not self._bulk_missing:
-                self._bulk_missing = True
-                _LOGGER.warning("no batched encoder graph at %s (run make install); texts are "
-                                "encoded one by one", self._bulk_path)
-            return None
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Fusions beyond the basic ones would round differently from the one-text kernels (see
-        # encoder_bulk). No memory pattern: with one, an earlier form of the graph gave another
-        # result on the second run of one shape (ONNX Runtime 1.16), and the shapes vary from
-        # run to run anyway.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        options.enable_mem_pattern = False
-        return ort.InferenceSession(str(self._bulk_path), options,
-                                    providers=["CPUExecutionProvider"])
+        from knowledge.encoder_bulk import matches
+
+        session = None
+        if self._bulk_path.exists():
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            # Basic optimisation runs the graph as written: its float steps were chosen to
+            # match the one-text kernels (see encoder_bulk). No memory pattern: with one, an
+            # earlier form of the graph gave another result on the second run of one shape
+            # (ONNX Runtime 1.16); the shapes vary from run to run anyway.
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+            options.enable_mem_pattern = False
+            session = ort.InferenceSession(str(self._bulk_path), options,
+                                           providers=["CPUExecutionProvider"])
+            if not matches(session.get_modelmeta().custom_metadata_map, self._model_sha1):
+                session = None
+        if session is None and not self._bulk_missing:
+            self._bulk_missing = True
+            _LOGGER.warning("no batched encoder graph for this model at %s (run make install); "
+                            "texts are encoded one by one", self._bulk_path)
+        return session
 
     def _run_many(self, texts: list[str]) -> list[np.ndarray]:
         """Vectors of many texts: batches of one token length on ``BULK_THREADS`` threads."""

@@ -1,6 +1,7 @@
 """Batched form of the int8 encoder graph: each text keeps its own activation scales."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,11 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 BULK_FILE = "m3e-small.v2.bulk.int8.onnx"
+BULK_VERSION = "1"
+"""Version of the rewrite; a batched graph written by another one is not used."""
+SOURCE_KEY, VERSION_KEY = "govbot.source_sha1", "govbot.bulk_version"
+"""Metadata of the batched graph: the SHA-1 of the one-text model it was made from, and
+``BULK_VERSION``; the encoder uses the graph only when both match."""
 _MS = "com.microsoft"
 _TINY = np.float32(np.finfo(np.float32).tiny)
 
@@ -50,8 +56,7 @@ def bulk_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
     Runtime's fused kernels run for the one-text graph, in the same order (bias after the
     scale, residual and layer norm in ``SkipLayerNormalization``, attention scaled by 1/8,
     which is exact), so each row of a batch equals the one-text vector bit for bit; the tests
-    hold both to that. Run it with basic graph optimisation only: the extended fusions
-    (``BiasGelu``, ``SkipLayerNormalization`` with bias) round differently.
+    hold both to that. The encoder runs it with basic graph optimisation, as written.
 
     Args:
         model: The int8 one-text graph.
@@ -61,7 +66,7 @@ def bulk_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
 
     Raises:
         ValueError: A product's weights have a non-zero zero point (``convert`` quantises them
-            symmetrically).
+            symmetrically), or an attention node has a mask, past state or causal order.
     """
     from onnx import TensorProto, numpy_helper
 
@@ -96,6 +101,10 @@ def bulk_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
              xq, axis=0)
 
     def attention(node) -> None:  # QAttention without a mask
+        if len(node.input) < 8 or any(node.input[5:6]) or any(node.input[8:]) or any(
+                a.name == "unidirectional" and a.i for a in node.attribute):
+            raise ValueError(f"{node.output[0]}: attention with a mask, past state or causal "
+                             "order is not supported")
         xq, weight, bias, x_scale, w_scale, _, x_zero, w_zero = node.input[:8]
         out, width = node.output[0], numpy_helper.to_array(inits[weight]).shape[1] // 3
         heads = next(a.i for a in node.attribute if a.name == "num_heads")
@@ -144,10 +153,33 @@ def bulk_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
     return model
 
 
+def model_sha1(path: Path) -> str:
+    """SHA-1 (hex) of a model file."""
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def matches(meta: dict[str, str], source_sha1: str) -> bool:
+    """Whether a batched graph's metadata names ``source_sha1`` and this rewrite version."""
+    return meta.get(SOURCE_KEY) == source_sha1 and meta.get(VERSION_KEY) == BULK_VERSION
+
+
 def write_bulk(single: Path, dest: Path) -> None:
-    """Write the batched graph of the one-text int8 model file ``single`` to ``dest``."""
+    """Write the batched graph of the one-text int8 model file ``single`` to ``dest``, with
+    the source's SHA-1 and ``BULK_VERSION`` in its metadata."""
     import onnx
 
     model = bulk_graph(onnx.load(str(single)))
+    for key, value in ((SOURCE_KEY, model_sha1(single)), (VERSION_KEY, BULK_VERSION)):
+        model.metadata_props.add(key=key, value=value)
     onnx.checker.check_model(model)
     onnx.save(model, str(dest))
+
+
+def is_current(bulk: Path, single: Path) -> bool:
+    """Whether ``bulk`` exists and was written from ``single`` by this rewrite version."""
+    import onnx
+
+    if not bulk.exists():
+        return False
+    meta = {p.key: p.value for p in onnx.load(str(bulk), load_external_data=False).metadata_props}
+    return matches(meta, model_sha1(single))

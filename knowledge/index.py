@@ -118,6 +118,9 @@ class SearchIndex:
 
         Args:
             docs: Published entries.
+
+        Raises:
+            Exception: Whatever stopped the build (the encoder, say); the index is then empty.
         """
         docs = list({d.id: d for d in docs}.values())
         with self._lock:
@@ -143,6 +146,9 @@ class SearchIndex:
                 gc.collect()
                 if self._dense is not None:  # last: the encoding may still be running
                     self._dense.flush()
+            except BaseException:
+                self._reset()  # empty, not half built (a running prefetch is dropped with it)
+                raise
             finally:
                 if collecting:
                     gc.enable()

@@ -74,7 +74,11 @@ class KnowledgeService:
             docs = [_doc(e) for e in entries]
         with self._lock:
             self.index.set_terms(terms)
-            self.index.build(docs)
+            try:
+                self.index.build(docs)
+            except BaseException:
+                self._generation = -1  # the index is empty: the next refresh adds every entry
+                raise
             self._generation = generation
             self._checked_at = time.monotonic()
         _LOGGER.info("index built: %d entries, %d terms", len(docs), len(terms))

@@ -48,8 +48,9 @@ def test_rows_the_prefetch_missed_are_encoded_at_flush(encoder, calls):
     assert len(calls) == 2
 
 
-def test_a_failed_prefetch_fails_the_build_and_the_next_build_works(encoder, monkeypatch):
-    real = encoder.encode
+def test_a_failed_prefetch_fails_the_build_and_the_next_build_works(encoder, calls,
+                                                                     monkeypatch):
+    spy = encoder.encode
 
     def broken(texts, use_cache=False):
         raise RuntimeError("onnxruntime failed")
@@ -58,6 +59,21 @@ def test_a_failed_prefetch_fails_the_build_and_the_next_build_works(encoder, mon
     idx = SearchIndex(encoder=encoder)
     with pytest.raises(RuntimeError, match="onnxruntime failed"):
         idx.build(DOCS)
-    monkeypatch.setattr(encoder, "encode", real)
+    assert len(idx) == 0  # not half built
+    monkeypatch.setattr(encoder, "encode", spy)
     idx.build(DOCS)
     assert idx.raw_scores("3号证怎么续", 1)[0][0] == "d3"
+
+
+def test_a_build_that_fails_after_the_prefetch_leaves_nothing_waiting(encoder, calls,
+                                                                      monkeypatch):
+    idx = SearchIndex(encoder=encoder)
+
+    def broken():
+        raise RuntimeError("refit failed")
+
+    monkeypatch.setattr(idx, "_refit_semantic", broken)
+    with pytest.raises(RuntimeError, match="refit failed"):
+        idx.build(DOCS)
+    assert len(idx) == 0 and idx._dense._ahead is None
+    assert idx.raw_scores("3号证怎么续", 1) == []  # a search neither waits nor fails

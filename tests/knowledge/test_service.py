@@ -109,3 +109,21 @@ def test_seed_knowledge_base_loads_and_answers(seeded_kb):
     result = seeded_kb.search("社保卡丢了怎么补办")
     assert result.decision in ("answer", "clarify")
     assert "社保卡" in result.candidates[0].question or "社会保障卡" in result.candidates[0].question
+
+
+def test_a_failed_rebuild_leaves_an_empty_index_that_the_next_search_rebuilds(kb, monkeypatch):
+    kb.save_entry(_entry(), "staff")
+    kb.save_entry(_entry("e-2", "高龄津贴怎么申请？"), "staff")
+    assert kb.load_index() == 2
+
+    def broken():
+        raise RuntimeError("refit failed")
+
+    monkeypatch.setattr(kb.index, "_refit_semantic", broken)
+    with pytest.raises(RuntimeError, match="refit failed"):
+        kb.load_index()
+    assert len(kb.index) == 0 and not kb.index_loaded  # not half of an index
+    with pytest.raises(RuntimeError, match="refit failed"):
+        kb.search("高龄津贴怎么申请")  # tries again, and says so when it fails again
+    monkeypatch.undo()
+    assert _top_id(kb, "高龄津贴怎么申请") == "e-2" and len(kb.index) == 2
