@@ -106,7 +106,7 @@ class SentenceEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from knowledge.encoder_bulk import BULK_FILE
+        from knowledge.encoder_bulk import BULK_FILE, model_sha1
         from knowledge.encoder_export import MODEL_FILE, TOKENIZER_FILE
 
         options = ort.SessionOptions()
@@ -120,7 +120,7 @@ class SentenceEncoder:
         self._tok.enable_truncation(MAX_TOKENS, direction="left")
         self._tok.no_padding()
         self.dim = int(self._session.get_outputs()[0].shape[-1])
-        self._model_sha1 = hashlib.sha1(model.read_bytes()).hexdigest()
+        self._model_sha1 = model_sha1(model)
         self.model_id = f"m3e-small-int8-{self._model_sha1[:12]}-{MAX_TOKENS}-b1"  # as alone
         self._cache = None
         if cache:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from knowledge.encoder_export import GraphBuilder
+
 if TYPE_CHECKING:
     import onnx
 
@@ -21,28 +23,6 @@ SOURCE_KEY, VERSION_KEY = "govbot.source_sha1", "govbot.bulk_version"
 ``BULK_VERSION``; the encoder uses the graph only when both match."""
 _MS = "com.microsoft"
 _TINY = np.float32(np.finfo(np.float32).tiny)
-
-
-class _Builder:
-    """Appends nodes and constants to a graph under fresh names."""
-
-    def __init__(self):
-        self.nodes, self.inits, self._n = [], [], 0
-
-    def const(self, name: str, arr) -> str:
-        from onnx import numpy_helper
-
-        self.inits.append(numpy_helper.from_array(np.asarray(arr), name))
-        return name
-
-    def op(self, kind: str, inputs: list[str], out: str | list[str] | None = None,
-           domain: str = "", **attrs) -> str:
-        from onnx import helper
-
-        self._n += 1
-        outs = [out] if isinstance(out, str) else out or [f"bulk_{kind}_{self._n}"]
-        self.nodes.append(helper.make_node(kind, inputs, outs, domain=domain, **attrs))
-        return outs[0]
 
 
 def bulk_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
@@ -73,7 +53,7 @@ def bulk_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
     g = model.graph
     inits = {i.name: i for i in g.initializer}
     producer = {o: n for n in g.node for o in n.output}
-    b = _Builder()
+    b = GraphBuilder("bulk_")
     zero, q255 = b.const("bulk_zero", np.float32(0)), b.const("bulk_255", np.float32(255))
     tiny, flat = b.const("bulk_tiny", _TINY), b.const("bulk_flat", np.array([-1], np.int64))
     colsums: dict[str, str] = {}

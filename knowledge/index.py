@@ -129,9 +129,9 @@ class SearchIndex:
             # until the build is done (process-wide: one or two seconds, three to four when
             # every question is encoded), and one full collection before the vectors are taken
             # (the encoder may still be running) promotes them, so the first queries do not pay
-            # for it either. The encoding stays inside the pause:
-            # its thousands of small allocations would otherwise make the collector walk all
-            # the new objects again and again (a first build took 0.4 s longer).
+            # for it either. The encoding stays inside the pause: its thousands of small
+            # allocations would otherwise make the collector walk all the new objects again and
+            # again (a first build took 0.4 s longer).
             collecting = gc.isenabled()
             gc.disable()
             try:

@@ -77,7 +77,7 @@ class KnowledgeService:
             try:
                 self.index.build(docs)
             except BaseException:
-                self._generation = -1  # the index is empty: the next refresh adds every entry
+                self._generation = -1  # the index is empty: the next search builds it again
                 raise
             self._generation = generation
             self._checked_at = time.monotonic()
