@@ -5,56 +5,25 @@ import gc
 import logging
 import re
 import threading
-from array import array
 from concurrent.futures import wait
-from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 import numpy as np
 
 from knowledge.decide import (LEXICAL_CONFIG, Candidate, RetrievalConfig, SearchResult,
                               calibrate, decide)
-from knowledge.dense import DenseRows, run_beside
+from knowledge.dense import run_beside
 from knowledge.encoder import SentenceEncoder
-from knowledge.normalize import TermMap, normalize, question_types
-from knowledge.phonetic import bigrams
-from knowledge.postings import ROW_CHANNELS, Postings, counts, query_terms
+from knowledge.normalize import TermMap, question_types
+from knowledge.postings import query_terms
 from knowledge.query import encoder_text, query_clauses
-from knowledge.rows import QuestionRows, grow
 from knowledge.scoring import best_docs, bm25
 from knowledge.segment import Segmenter
-from knowledge.semantic import SemanticSpace
+from knowledge.store import EntryStore, IndexDoc, user_words
 
 _LOGGER = logging.getLogger(__name__)
 
 __all__ = ["IndexDoc", "Candidate", "SearchResult", "RetrievalConfig", "SearchIndex"]
-
-ANSWER_PREFIX_CHARS = 200
-"""Leading answer characters in the lexical answer channel (answers run to 14k characters)."""
-SEMANTIC_ANSWER_CHARS = 600
-"""Leading answer characters in the semantic space (the title counts three times there)."""
-_SHORT_TITLE = 10
-
-
-@dataclass(frozen=True)
-class IndexDoc:
-    """One published entry as the index sees it (``keywords`` also feed the user dictionary)."""
-
-    id: str
-    title: str
-    similar: tuple[str, ...]
-    answer: str
-    category: str = ""
-    department: str = ""
-    keywords: tuple[str, ...] = ()
-
-
-@dataclass
-class _Slot:
-    doc: IndexDoc
-    rows: list[int]  # one row per distinct question (title first)
-    keys: list[str]  # the normalised questions, row order
-    answer_terms: tuple[array, array]
 
 
 class SearchIndex:
@@ -68,9 +37,9 @@ class SearchIndex:
     similarity (character LSA learnt from the entries, ``knowledge.semantic``) and a question-type
     bonus or malus. With a sentence encoder, each row also scores the cosine of its question with
     the query (``knowledge.dense``), above ``dense_floor`` and rescaled to 0..1. The weighted sum
-    is the raw similarity (about 0..1); ``decide.calibrate`` maps
-    it to the candidate score. Postings are append-only arrays scored densely with numpy; ``remove``
-    tombstones rows and compaction re-posts the live rows when many are dead.
+    is the raw similarity (about 0..1); ``decide.calibrate`` maps it to the candidate score.
+    The data lives in an ``store.EntryStore``: postings are append-only arrays scored densely with
+    numpy; ``remove`` tombstones rows, and the store is compacted when many are dead.
     """
 
     def __init__(self, config: RetrievalConfig | None = None,
@@ -95,22 +64,14 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._reset()
 
-    def _reset(self, chans: tuple[str, ...] | None = None) -> None:
-        cfg = self.config
-        chans = chans or tuple(c for c in ROW_CHANNELS if getattr(cfg, f"weight_{c}") > 0)
-        self._rows = QuestionRows(chans or ("u",), cfg.idf_power)
-        self._apost = Postings()
-        self._slots: list[_Slot | None] = []
-        self._doc_len = np.zeros(1024, np.float32)
-        self._by_id: dict[str, int] = {}
-        self._sem = SemanticSpace(cfg.semantic_dims)
-        self._dense = DenseRows(self._encoder) if self._encoder and cfg.weight_d > 0 else None
+    def _reset(self) -> None:
+        self._store = EntryStore(self.config, self._seg, self._encoder)
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return len(self._store.by_id)
 
     def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._by_id
+        return doc_id in self._store.by_id
 
     # ------------------------------------------------------------------ writes
     def build(self, docs: Iterable[IndexDoc]) -> None:
@@ -136,23 +97,24 @@ class SearchIndex:
             gc.disable()
             try:
                 self._reset()
-                if self._dense is not None:  # encoded while the words are indexed
-                    self._dense.prefetch([t for d in docs for t in (d.title, *d.similar)])
-                self._seg.add_words(w for d in docs for w in self._user_words(d))
+                store, cfg = self._store, self.config
+                if store.dense is not None:  # encoded while the words are indexed
+                    store.dense.prefetch([t for d in docs for t in (d.title, *d.similar)])
+                self._seg.add_words(w for d in docs for w in user_words(d))
                 for doc in docs:
-                    self._insert(doc, bulk=True)
-                self._rows.refresh_mass(self.config.idf_power)
-                self._refit_semantic()
+                    store.insert(doc, cfg, self._terms, bulk=True)
+                store.rows.refresh_mass(cfg.idf_power)
+                store.refit_semantic(cfg, self._terms)
                 gc.collect()
-                if self._dense is not None:  # last: the encoding may still be running
-                    self._dense.flush()
+                if store.dense is not None:  # last: the encoding may still be running
+                    store.dense.flush()
             except BaseException:
                 self._reset()  # empty, not half built (a running prefetch is dropped with it)
                 raise
             finally:
                 if collecting:
                     gc.enable()
-        _LOGGER.info("index built: %d entries, %d questions", len(self._by_id), self._rows.n)
+        _LOGGER.info("index built: %d entries, %d questions", len(self), self._store.rows.n)
 
     def upsert(self, doc: IndexDoc) -> None:
         """Insert or replace one entry at a cost proportional to the entry (no rebuild).
@@ -161,14 +123,16 @@ class SearchIndex:
             doc: The entry.
         """
         with self._lock:
-            self._seg.add_words(self._user_words(doc))
-            if doc.id in self._by_id:
-                self._delete(doc.id)
-            self._insert(doc)
-            if len(self._by_id) >= max(10, 2 * self._sem.fitted_docs):
-                self._refit_semantic()  # the space doubles rarely: amortised O(1) per upsert
-            if self._rows.mass_is_stale():
-                self._rows.refresh_mass(self.config.idf_power)
+            store = self._store
+            self._seg.add_words(user_words(doc))
+            if doc.id in store.by_id:
+                store.delete(doc.id)
+            store.insert(doc, self.config, self._terms)
+            if len(store.by_id) >= max(10, 2 * store.sem.fitted_docs):
+                # the space doubles rarely: amortised O(1) per upsert
+                store.refit_semantic(self.config, self._terms)
+            if store.rows.mass_is_stale():
+                store.rows.refresh_mass(self.config.idf_power)
             self._maybe_compact()
 
     def remove(self, doc_id: str) -> None:
@@ -178,8 +142,8 @@ class SearchIndex:
             doc_id: External id.
         """
         with self._lock:
-            if doc_id in self._by_id:
-                self._delete(doc_id)
+            if doc_id in self._store.by_id:
+                self._store.delete(doc_id)
                 self._maybe_compact()
 
     def set_terms(self, terms: Mapping[str, str]) -> None:
@@ -197,97 +161,20 @@ class SearchIndex:
             self._terms = new
             self._seg.add_words(new.words())
             pattern = re.compile("|".join(map(re.escape, sorted(changed, key=len, reverse=True))))
-            touched = [s.doc for s in self._slots if s is not None and any(
-                pattern.search(normalize(t)) for t in self._doc_texts(s.doc))]
+            touched = self._store.mentioning(pattern)
             for doc in touched:
-                self._delete(doc.id)
-                self._insert(doc)
+                self._store.delete(doc.id)
+                self._store.insert(doc, self.config, new)
             self._maybe_compact()
         _LOGGER.info("terms updated: %d changed words, %d entries re-indexed", len(changed),
                      len(touched))
 
     # ------------------------------------------------------------------ internals
-    @staticmethod
-    def _doc_texts(doc: IndexDoc) -> list[str]:
-        return [doc.title, *doc.similar, doc.answer[:SEMANTIC_ANSWER_CHARS], *doc.keywords,
-                doc.category, doc.department]
-
-    @staticmethod
-    def _user_words(doc: IndexDoc) -> list[str]:
-        words = [normalize(k) for k in doc.keywords]
-        words += [q for q in map(normalize, (doc.title, *doc.similar))
-                  if 2 <= len(q) <= _SHORT_TITLE]
-        return words
-
-    def _insert(self, doc: IndexDoc, bulk: bool = False) -> None:
-        slot_id = len(self._slots)
-        keys, rows = [], []
-        for text in (doc.title, *doc.similar):
-            key = self._terms.apply(normalize(text))
-            if key and key not in keys:
-                keys.append(key)
-                rows.append(self._rows.add(key, slot_id, self._seg, self.config.idf_power,
-                                           bulk))
-                if self._dense is not None:
-                    self._dense.set(rows[-1], text, bulk)
-        # The title joins the answer field too: its character bigrams under BM25 saturation add
-        # word-order evidence the unigram question channel lacks.
-        aux = " ".join([doc.title, doc.answer[:ANSWER_PREFIX_CHARS], *doc.keywords, doc.category,
-                        doc.department])
-        aux_counts = counts(bigrams(list(self._terms.apply(normalize(aux)))))
-        self._doc_len = grow(self._doc_len, slot_id + 1)
-        self._doc_len[slot_id] = sum(aux_counts.values())
-        slot = _Slot(doc, rows, keys, self._apost.add(slot_id, aux_counts))
-        self._slots.append(slot)
-        self._by_id[doc.id] = slot_id
-        if not bulk:
-            self._sem.set(slot_id, self._semantic_text(slot))
-
-    def _delete(self, doc_id: str) -> None:
-        slot_id = self._by_id.pop(doc_id)
-        slot = self._slots[slot_id]
-        for row in slot.rows:
-            self._rows.kill(row)
-        self._apost.forget(slot.answer_terms[0])
-        self._slots[slot_id] = None
-        self._sem.set(slot_id, None)
-
-    def _semantic_text(self, slot: _Slot) -> str:
-        answer = self._terms.apply(normalize(slot.doc.answer[:SEMANTIC_ANSWER_CHARS]))
-        return (slot.keys[0] * 3 if slot.keys else "") + "".join(slot.keys[1:]) + answer
-
-    def _refit_semantic(self) -> None:
-        self._sem = SemanticSpace(self.config.semantic_dims)
-        if self.config.weight_s > 0:
-            self._sem.fit([self._semantic_text(s) if s is not None else None
-                           for s in self._slots])
-
     def _maybe_compact(self) -> None:
-        dead_slots = len(self._slots) - len(self._by_id)
-        if self._rows.n_dead < max(500, self._rows.n_alive // 3) and \
-                dead_slots < max(500, len(self._by_id) // 3):
-            return
-        keep, old_rows = [s for s in self._slots if s is not None], self._rows
-        old_apost, old_dense = self._apost, self._dense
-        self._reset(old_rows.chans)
-        self._rows = old_rows.emptied(self.config.idf_power)
-        self._apost = old_apost.emptied()
-        for slot in keep:
-            slot_id = len(self._slots)
-            new_rows = []
-            for key, old in zip(slot.keys, slot.rows):
-                row = self._rows.readd(key, slot_id, old_rows, old)
-                if self._dense is not None and old_dense is not None:
-                    self._dense.copy_row(old_dense, old, row)
-                new_rows.append(row)
-            self._apost.readd(slot_id, *slot.answer_terms)
-            self._doc_len = grow(self._doc_len, slot_id + 1)
-            self._doc_len[slot_id] = sum(slot.answer_terms[1])
-            self._slots.append(_Slot(slot.doc, new_rows, slot.keys, slot.answer_terms))
-            self._by_id[slot.doc.id] = slot_id
-        self._rows.refresh_mass(self.config.idf_power)
-        self._refit_semantic()
-        _LOGGER.debug("index compacted: %d entries, %d questions", len(self._by_id), self._rows.n)
+        if self._store.is_sparse():
+            self._store = self._store.compacted(self.config, self._terms)
+            _LOGGER.debug("index compacted: %d entries, %d questions", len(self),
+                          self._store.rows.n)
 
     # ------------------------------------------------------------------ search
     def search(self, query: str, top: int = 5) -> SearchResult:
@@ -302,30 +189,32 @@ class SearchIndex:
         """
         with self._lock:
             ranked = self._ranked(query, max(top, self.config.max_clarify, 10))
-            cands = [Candidate(self._slots[s].doc.id, calibrate(raw, self.config),
-                               self._slots[s].doc.title) for s, raw in ranked]
-            keys = [self._slots[s].keys[0] if self._slots[s].keys else "" for s, _ in ranked]
+            slots = [self._store.slots[s] for s, _ in ranked]
+            cands = [Candidate(slot.doc.id, calibrate(raw, self.config), slot.doc.title)
+                     for slot, (_, raw) in zip(slots, ranked)]
+            keys = [slot.keys[0] if slot.keys else "" for slot in slots]
         result = decide(query, cands, self.config, keys)
         return SearchResult(result.query, result.decision, result.candidates[: max(top, 1)])
 
     def raw_scores(self, query: str, k: int = 10) -> list[tuple[str, float]]:
         """Top-``k`` (entry id, raw similarity) before calibration (tuning and benchmarks)."""
         with self._lock:
-            return [(self._slots[s].doc.id, raw) for s, raw in self._ranked(query, k)]
+            return [(self._store.slots[s].doc.id, raw) for s, raw in self._ranked(query, k)]
 
     def _ranked(self, query: str, k: int) -> list[tuple[int, float]]:
         return self._rank(query, max(k, 10))[:k]
 
     def _rank(self, query: str, k: int) -> list[tuple[int, float]]:
-        if not self._by_id:
+        store = self._store
+        if not store.by_id:
             return []
-        if self._dense is None:
+        if store.dense is None:
             sim = self._lexical(query)
         else:
             # The lexical scoring runs on the worker thread while this one encodes the query.
             future = run_beside(self._lexical, query)
             try:
-                vec = self._dense.encoder.encode_query(encoder_text(query))
+                vec = store.dense.encoder.encode_query(encoder_text(query))
             finally:
                 wait([future])  # the worker must be done with the index before the lock goes
             sim = future.result()
@@ -333,13 +222,13 @@ class SearchIndex:
                 sim = self._add_dense(sim, vec)
         if sim is None:
             return []
-        rows = self._rows
+        rows = store.rows
         sim[~rows.alive[:rows.n]] = -1.0
         return best_docs(sim, rows.slot, k)
 
     def _add_dense(self, sim: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
         cfg, floor = self.config, self.config.dense_floor
-        dense = self._dense.scores(query_vec, self._rows.n)
+        dense = self._store.dense.scores(query_vec, self._store.rows.n)
         return sim + (cfg.weight_d / (1.0 - floor)) * np.maximum(dense - floor, 0.0)
 
     def _lexical(self, query: str) -> np.ndarray | None:
@@ -347,7 +236,8 @@ class SearchIndex:
         clauses, weights = query_clauses(query, self._terms, self.config)
         if not clauses:
             return None
-        cfg, rows = self.config, self._rows
+        cfg, store = self.config, self._store
+        rows = store.rows
         sim = np.zeros(rows.n, np.float32)
         for chan, terms in query_terms(clauses, weights, self._seg, rows.chans).items():
             weight = getattr(cfg, f"weight_{chan}")
@@ -360,13 +250,14 @@ class SearchIndex:
             rmask = rows.qtype[:rows.n]
             bonus = np.where((rmask & qmask) != 0, cfg.weight_qtype, -cfg.penalty_qtype)
             sim += np.where(rmask != 0, bonus, 0.0).astype(np.float32)
-        per_doc = np.zeros(len(self._slots), np.float32)
+        n_slots = len(store.slots)
+        per_doc = np.zeros(n_slots, np.float32)
         if cfg.weight_s > 0:
-            sem = self._sem.similarities(clauses, weights, len(self._slots))
+            sem = store.sem.similarities(clauses, weights, n_slots)
             if sem is not None:
                 per_doc += cfg.weight_s * np.maximum(sem, 0.0)
         if cfg.weight_a > 0:
             aterms = query_terms(clauses, weights, self._seg, ("c",))["c"]
-            per_doc += cfg.weight_a * bm25(self._apost, aterms, self._doc_len[:len(self._slots)],
-                                           max(len(self._by_id), 1))
+            per_doc += cfg.weight_a * bm25(store.apost, aterms, store.doc_len[:n_slots],
+                                           max(len(store.by_id), 1))
         return sim + per_doc[rows.slot[:rows.n]]

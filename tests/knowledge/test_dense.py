@@ -6,6 +6,7 @@ import pytest
 
 from knowledge.dense import DenseRows
 from knowledge.index import IndexDoc, SearchIndex
+from knowledge.store import EntryStore
 
 DOCS = [IndexDoc(f"d{i}", f"第{i}类证件到期了怎么换领", (f"第{i}类证件过期", f"{i}号证怎么续"),
                  "到期前九十日内申请。") for i in range(30)]
@@ -30,7 +31,7 @@ def test_a_build_encodes_its_questions_once_while_words_are_indexed(encoder, cal
     questions = [q for d in DOCS for q in (d.title, *d.similar)]
     assert [(name, sorted(texts)) for name, texts in calls] == [("encode-ahead",
                                                                   sorted(questions))]
-    rows = idx._dense._vecs[:len(questions)]
+    rows = idx._store.dense._vecs[:len(questions)]
     np.testing.assert_array_equal(rows, np.stack([encoder.encode_query(q) for q in questions]))
     assert idx.raw_scores("第7类证件过期了", 1)[0][0] == "d7"
 
@@ -69,11 +70,11 @@ def test_a_build_that_fails_after_the_prefetch_leaves_nothing_waiting(encoder, c
                                                                       monkeypatch):
     idx = SearchIndex(encoder=encoder)
 
-    def broken():
+    def broken(*_args):
         raise RuntimeError("refit failed")
 
-    monkeypatch.setattr(idx, "_refit_semantic", broken)
+    monkeypatch.setattr(EntryStore, "refit_semantic", broken)
     with pytest.raises(RuntimeError, match="refit failed"):
         idx.build(DOCS)
-    assert len(idx) == 0 and idx._dense._ahead is None
+    assert len(idx) == 0 and idx._store.dense._ahead is None
     assert idx.raw_scores("3号证怎么续", 1) == []  # a search neither waits nor fails

@@ -6,6 +6,7 @@ import pytest
 
 from knowledge.decide import RetrievalConfig
 from knowledge.index import IndexDoc, SearchIndex
+from knowledge.store import EntryStore
 from knowledge.segment import Segmenter
 
 DOCS = [
@@ -152,15 +153,15 @@ def test_a_build_pauses_the_collector_and_restores_it(segmenter, monkeypatch):
     import gc
 
     seen = []
-    real_insert = SearchIndex._insert
+    real_insert = EntryStore.insert
 
-    def insert(self, doc, bulk=False):
+    def insert(self, doc, config, terms, bulk=False):
         seen.append(gc.isenabled())
         if doc.id == "boom":
             raise RuntimeError("boom")
-        real_insert(self, doc, bulk)
+        real_insert(self, doc, config, terms, bulk)
 
-    monkeypatch.setattr(SearchIndex, "_insert", insert)
+    monkeypatch.setattr(EntryStore, "insert", insert)
     idx = SearchIndex(segmenter=segmenter)
     idx.build(DOCS)
     assert seen and not any(seen) and gc.isenabled()
@@ -180,11 +181,11 @@ def test_empty_index_grows_by_upserts_and_compacts(segmenter):
     assert idx.search("社保卡").decision == "none"
     for doc in DOCS:
         idx.upsert(doc)
-    assert idx._sem.ready  # the semantic space is fitted once enough entries arrived
+    assert idx._store.sem.ready  # the semantic space is fitted once enough entries arrived
     for i in range(700):  # churn: replace one entry over and over, forcing compaction
         idx.upsert(replace(DOCS[9], answer=f"第{i}版：" + DOCS[9].answer))
     assert len(idx) == len(DOCS)
-    assert idx._rows.n < 700
+    assert idx._store.rows.n < 700
     assert top(idx, "养犬登记怎么办") == "dog-register"
     assert top(idx, "干粉灭火器怎么用") == "fire-extinguisher"
 

@@ -6,6 +6,7 @@ import pytest
 from knowledge.errors import ConflictError, NotFoundError, ValidationError
 from knowledge.schema import EntryInput
 from knowledge.service import KnowledgeService
+from knowledge.store import EntryStore
 
 
 def _entry(ext_id: str = "e-1", question: str = "老年人优待证怎么办理？", **kw) -> EntryInput:
@@ -116,10 +117,10 @@ def test_a_failed_rebuild_leaves_an_empty_index_that_the_next_search_rebuilds(kb
     kb.save_entry(_entry("e-2", "高龄津贴怎么申请？"), "staff")
     assert kb.load_index() == 2
 
-    def broken():
+    def broken(*_args):
         raise RuntimeError("refit failed")
 
-    monkeypatch.setattr(kb.index, "_refit_semantic", broken)
+    monkeypatch.setattr(EntryStore, "refit_semantic", broken)
     with pytest.raises(RuntimeError, match="refit failed"):
         kb.load_index()
     assert len(kb.index) == 0 and not kb.index_loaded  # not half of an index
