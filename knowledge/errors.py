@@ -42,3 +42,11 @@ class ImportFileError(KnowledgeError):
     """An import file cannot be read at all (encoding, format, missing columns)."""
 
     code = "import_error"
+
+
+class ExportError(KnowledgeError):
+    """The encoder could not be fetched or converted (``code`` names the step)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
