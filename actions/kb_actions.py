@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import render, runtime
-from actions.text import parse_option
+from actions.text import names_a_position, parse_option
 from actions.tickets import awaiting_confirmation, correct_ticket, is_correction, remind_ticket
 
 _LOGGER = logging.getLogger(__name__)
@@ -122,6 +122,11 @@ class ActionChooseOption(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         candidates = tracker.get_slot("candidates") or []
         if not candidates:
+            text = tracker.latest_message.get("text") or ""
+            if not text.startswith("/") and not names_a_position(text):
+                # Nothing is on offer, so "社保卡" or "是公积金那个" is a question, whatever
+                # NLU thought (its choose_option examples name services too).
+                return search_and_respond(dispatcher, tracker, text)
             dispatcher.utter_message(text="现在没有可选的项目。请直接说出您想咨询的事情。")
             return []
         svc = runtime.services()
@@ -129,8 +134,11 @@ class ActionChooseOption(Action):
         titles = [e["question"] if e else "" for e in entries]
         option = next((e.get("value") for e in tracker.latest_message.get("entities", [])
                        if e.get("entity") == "option"), None)
-        index = parse_option(str(option) if option is not None else
-                             (tracker.latest_message.get("text") or ""), titles)
+        text = tracker.latest_message.get("text") or ""
+        index = parse_option(str(option) if option is not None else text, titles)
+        if index is None and option is None and _has_service_entity(tracker) \
+                and not names_a_position(text):
+            return search_and_respond(dispatcher, tracker, text)  # a new question instead
         if index is None or entries[index] is None:
             dispatcher.utter_message(
                 text=f"没听清您选的是哪一个，请说 1 到 {len(candidates)} 之间的序号。",

@@ -14,6 +14,7 @@ _OPTION_RE = re.compile(r"(?:第|选|选择|要|是)?\s*([0-9]{1,2}|[一二两�
 _MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _LANDLINE_RE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 _APPNO_RE = re.compile(r"[A-Z]{2}\d{12}")
+_POSITION_RE = re.compile(r"最后|末尾|中间|倒数|头一个|上面|下面")
 REFUSALS = ("不留", "不方便", "不想留", "没有电话", "不给", "算了", "不用留", "不提供")
 
 
@@ -39,6 +40,13 @@ def parse_option(text: str, titles: Sequence[str]) -> Optional[int]:
         value = int(token) if token.isdigit() else (10 if token == "十" else _CN_DIGITS.get(token, 0))
         return value - 1 if 1 <= value <= len(titles) else None
     return _best_title(raw, titles)
+
+
+def names_a_position(text: str) -> bool:
+    """Whether ``text`` picks an option by its place ("2", "第二个", "最后一个", "中间那个")
+    rather than by what it is about."""
+    raw = (text or "").strip()
+    return bool(_POSITION_RE.search(raw)) or parse_option(raw, ("",) * 10) is not None
 
 
 def _best_title(text: str, titles: Sequence[str]) -> Optional[int]:

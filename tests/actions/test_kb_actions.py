@@ -82,3 +82,28 @@ def test_choose_without_candidates_or_out_of_range(services, dispatcher):
     ActionChooseOption().run(out, make_tracker("7", "choose_option",
                                                slots={"candidates": ["card-reissue", "card-first"]}), {})
     assert "1 到 2" in out.messages[0]["text"]
+
+
+def test_a_service_word_taken_for_a_choice_with_nothing_on_offer_is_searched(services, dispatcher):
+    events = ActionChooseOption().run(dispatcher, make_tracker("社保卡", "choose_option"), {})
+    assert dispatcher.messages[0]["custom"]["type"] == "candidates", dispatcher.messages
+    assert {"card-reissue", "card-first"} <= set(slots_of(events)["candidates"])
+    for text in ("第二个", "最后一个", "中间那个", '/choose_option{"option": "2"}'):
+        out = type(dispatcher)()
+        assert ActionChooseOption().run(out, make_tracker(text, "choose_option"), {}) == []
+        assert "没有可选的项目" in out.messages[0]["text"], text
+
+
+def test_a_new_question_while_options_are_on_offer_is_searched(services, dispatcher):
+    ids = ["card-reissue", "card-first"]
+    service = [{"entity": "service", "value": "公积金", "start": 4, "end": 7}]
+    events = ActionChooseOption().run(dispatcher, make_tracker("租房能提公积金吗", "choose_option",
+                                                               service, slots={"candidates": ids}), {})
+    assert slots_of(events)["current_entry"] == "fund-rent"
+    # A vague reply, or a place beside a service word, is asked again.
+    for text, entities in (("随便", []), ("倒数第五个社保卡", service)):
+        out = type(dispatcher)()
+        assert ActionChooseOption().run(out, make_tracker(text, "choose_option", entities,
+                                                          slots={"candidates": ids}), {}) == []
+        assert "1 到 2" in out.messages[0]["text"], text
+

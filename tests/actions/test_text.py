@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.text import (is_refusal, parse_application_number, parse_district, parse_option,
-                          parse_phone)
+from actions.text import (is_refusal, names_a_position, parse_application_number, parse_district,
+                          parse_option, parse_phone)
 
 TITLES = ["社会保障卡怎么补办？", "医保异地就医怎么备案？", "公积金怎么提取？"]
 
@@ -16,6 +16,15 @@ TITLES = ["社会保障卡怎么补办？", "医保异地就医怎么备案？",
 ])
 def test_parse_option(text, expected):
     assert parse_option(text, TITLES) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("2", True), ("第二个", True), ("选1", True), ("最后一个", True), ("中间那个", True),
+    ("倒数第二个", True), ("社保卡", False), ("是公积金那个", False), ("那个护照的", False),
+    ("", False),
+])
+def test_names_a_position(text, expected):
+    assert names_a_position(text) is expected
 
 
 @pytest.mark.parametrize("text,expected", [
