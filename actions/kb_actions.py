@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import render, runtime
 from actions.text import names_a_position, parse_option
 from actions.tickets import awaiting_confirmation, correct_ticket, is_correction, remind_ticket
+from knowledge.index import SearchResult
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,10 +43,12 @@ def respond_with_entry(dispatcher: CollectingDispatcher, entry: Dict[str, Any],
 
 
 def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
-                       fields: Optional[List[str]] = None) -> List[EventType]:
-    """Search the KB for ``text`` and answer, clarify or decline honestly."""
+                       fields: Optional[List[str]] = None,
+                       result: Optional[SearchResult] = None) -> List[EventType]:
+    """Search the KB for ``text`` (unless ``result`` is that search) and answer, clarify or
+    decline honestly."""
     svc = runtime.services()
-    result = svc.kb.search(text, top=5)
+    result = result or svc.kb.search(text, top=5)
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if result.decision == "answer":
         entry = svc.kb.get_entry(result.candidates[0].id, include_unpublished=False)
@@ -121,30 +124,31 @@ class ActionChooseOption(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
         candidates = tracker.get_slot("candidates") or []
+        text = tracker.latest_message.get("text") or ""
+        option = next((e.get("value") for e in tracker.latest_message.get("entities", [])
+                       if e.get("entity") == "option"), None)
+        asks_anew = option is None and not text.startswith("/") and _has_service_entity(tracker)
         if not candidates:
-            text = tracker.latest_message.get("text") or ""
-            if not text.startswith("/") and not names_a_position(text):
-                # Nothing is on offer, so "社保卡" or "是公积金那个" is a question, whatever
-                # NLU thought (its choose_option examples name services too).
+            if asks_anew:  # nothing is on offer: "社保卡" taken for a choice is a question
                 return search_and_respond(dispatcher, tracker, text)
             dispatcher.utter_message(text="现在没有可选的项目。请直接说出您想咨询的事情。")
             return []
         svc = runtime.services()
         entries = [svc.kb.get_entry(c, include_unpublished=False) for c in candidates]
         titles = [e["question"] if e else "" for e in entries]
-        option = next((e.get("value") for e in tracker.latest_message.get("entities", [])
-                       if e.get("entity") == "option"), None)
-        text = tracker.latest_message.get("text") or ""
+        pending = tracker.get_slot("pending_field")
+        fields = pending.split(",") if pending else None
+        if asks_anew and not names_a_position(text):
+            # It names a service: a choice only if the KB finds one of the offered entries
+            # first (words shared with a title, 补办 say, are not enough).
+            result = svc.kb.search(text, top=5)
+            if result.decision == "none" or result.candidates[0].id not in candidates:
+                return search_and_respond(dispatcher, tracker, text, fields, result)
         index = parse_option(str(option) if option is not None else text, titles)
-        if index is None and option is None and _has_service_entity(tracker) \
-                and not names_a_position(text):
-            return search_and_respond(dispatcher, tracker, text)  # a new question instead
         if index is None or entries[index] is None:
             dispatcher.utter_message(
                 text=f"没听清您选的是哪一个，请说 1 到 {len(candidates)} 之间的序号。",
                 buttons=[{"title": f"{i}. {t}", "payload": f'/choose_option{{"option": "{i}"}}'}
                          for i, t in enumerate(titles, 1) if t])
             return []
-        pending = tracker.get_slot("pending_field")
-        fields = pending.split(",") if pending else None
         return respond_with_entry(dispatcher, entries[index], fields)

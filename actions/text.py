@@ -14,7 +14,12 @@ _OPTION_RE = re.compile(r"(?:第|选|选择|要|是)?\s*([0-9]{1,2}|[一二两�
 _MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _LANDLINE_RE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 _APPNO_RE = re.compile(r"[A-Z]{2}\d{12}")
-_POSITION_RE = re.compile(r"最后|末尾|中间|倒数|头一个|上面|下面")
+# 第N counts only before a measure word or at the end: 第二代身份证 is not the second option.
+_NTH_RE = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十])\s*(?:个|個|条|條|项|項|号|號|种|種|$)")
+_FROM_END_RE = re.compile(r"倒数\s*第?\s*([0-9]{1,2}|[一二两三四五六七八九十])")
+_POSITION_RE = re.compile(r"最后|末尾|中间|倒数|头一个|上面|下面|前面|后面|上边|下边|选项")
+_NOT_A_TOPIC_RE = re.compile(r"就是|那个|这个|我要|我问|一个|怎么办|怎么|如何|什么|哪里|哪儿|能不能|"
+                             r"可不可以|可以|是否|[的吧呢啊吗了？?。，,！!\s]")
 REFUSALS = ("不留", "不方便", "不想留", "没有电话", "不给", "算了", "不用留", "不提供")
 
 
@@ -26,20 +31,31 @@ def spoken_digits_to_arabic(text: str) -> str:
 def parse_option(text: str, titles: Sequence[str]) -> Optional[int]:
     """The 0-based index a resident picked among ``titles``, or None.
 
-    Accepts "2", "第二个", "选1", "最后一个", or words from a title ("就是那个社保的").
+    Accepts "2", "第二个", "选1", "最后一个", "倒数第二个", "头一个", "中间那个" (of an odd
+    number), or words from a title ("就是那个社保的").
     """
     if not titles:
         return None
     raw = (text or "").strip()
+    from_end = _FROM_END_RE.search(raw)
+    if from_end:  # 倒数第二个: the second from the end
+        value = _number(from_end.group(1))
+        return len(titles) - value if 1 <= value <= len(titles) else None
     if re.search(r"最后|末尾", raw):
         return len(titles) - 1
-    match = _OPTION_RE.fullmatch(raw.strip("。.！!？? ")) or re.search(
-        r"第\s*([0-9]{1,2}|[一二两三四五六七八九十])", raw)
+    if "中间" in raw and len(titles) % 2:
+        return len(titles) // 2
+    match = _OPTION_RE.fullmatch(raw.strip("。.！!？?吧 ")) or _NTH_RE.search(raw)
     if match:
-        token = match.group(1)
-        value = int(token) if token.isdigit() else (10 if token == "十" else _CN_DIGITS.get(token, 0))
+        value = _number(match.group(1))
         return value - 1 if 1 <= value <= len(titles) else None
+    if re.search(r"头一", raw):
+        return 0
     return _best_title(raw, titles)
+
+
+def _number(token: str) -> int:
+    return int(token) if token.isdigit() else (10 if token == "十" else _CN_DIGITS.get(token, 0))
 
 
 def names_a_position(text: str) -> bool:
@@ -50,14 +66,16 @@ def names_a_position(text: str) -> bool:
 
 
 def _best_title(text: str, titles: Sequence[str]) -> Optional[int]:
-    cleaned = re.sub(r"(就是|那个|这个|我要|我问|的|吧|呢|啊|一个)", "", text)
+    """The one title sharing most with ``text`` once pointers and question words are gone
+    (every title says 怎么, so that must not pick one), or None on a tie or a weak match."""
+    cleaned = _NOT_A_TOPIC_RE.sub("", text)
     if len(cleaned) < 2:
         return None
     grams = {cleaned[i:i + 2] for i in range(len(cleaned) - 1)}
     chars = set(cleaned)
     scores = [2 * sum(1 for g in grams if g in t) + sum(1 for c in chars if c in t) for t in titles]
     best = max(scores)
-    if best == 0 or scores.count(best) > 1:
+    if best < 2 or scores.count(best) > 1:
         return None
     return scores.index(best)
 

@@ -84,26 +84,58 @@ def test_choose_without_candidates_or_out_of_range(services, dispatcher):
     assert "1 到 2" in out.messages[0]["text"]
 
 
+CARD = [{"entity": "service", "value": "社保卡", "start": 0, "end": 3}]
+
+
 def test_a_service_word_taken_for_a_choice_with_nothing_on_offer_is_searched(services, dispatcher):
-    events = ActionChooseOption().run(dispatcher, make_tracker("社保卡", "choose_option"), {})
+    events = ActionChooseOption().run(dispatcher, make_tracker("社保卡", "choose_option", CARD), {})
     assert dispatcher.messages[0]["custom"]["type"] == "candidates", dispatcher.messages
     assert {"card-reissue", "card-first"} <= set(slots_of(events)["candidates"])
-    for text in ("第二个", "最后一个", "中间那个", '/choose_option{"option": "2"}'):
+    # A place, an option entity or a button names nothing to search: no search, nothing logged.
+    option = [{"entity": "option", "value": "2"}]
+    for text, entities in (("第二个", []), ("前面那个", []), ("我选二", []), ("按2", option),
+                           ("都不是", []), ("", []), ('/choose_option{"option": "2"}', option)):
         out = type(dispatcher)()
-        assert ActionChooseOption().run(out, make_tracker(text, "choose_option"), {}) == []
+        assert ActionChooseOption().run(out, make_tracker(text, "choose_option", entities), {}) == []
         assert "没有可选的项目" in out.messages[0]["text"], text
+    assert services.records.list_unanswered() == []
 
 
 def test_a_new_question_while_options_are_on_offer_is_searched(services, dispatcher):
     ids = ["card-reissue", "card-first"]
-    service = [{"entity": "service", "value": "公积金", "start": 4, "end": 7}]
+    offered = {"candidates": ids, "pending_field": "materials"}
+    fund = [{"entity": "service", "value": "公积金", "start": 4, "end": 7}]
     events = ActionChooseOption().run(dispatcher, make_tracker("租房能提公积金吗", "choose_option",
-                                                               service, slots={"candidates": ids}), {})
+                                                               fund, slots=offered), {})
     assert slots_of(events)["current_entry"] == "fund-rent"
-    # A vague reply, or a place beside a service word, is asked again.
-    for text, entities in (("随便", []), ("倒数第五个社保卡", service)):
+    assert dispatcher.messages[0]["custom"]["type"] == "field"  # the field still asked for
+    # A restated offer, a vague reply, or a place beside a service word is asked again.
+    for text, entities in (("我说的是社保卡", CARD), ("随便", []), ("倒数第五个社保卡", CARD)):
         out = type(dispatcher)()
         assert ActionChooseOption().run(out, make_tracker(text, "choose_option", entities,
-                                                          slots={"candidates": ids}), {}) == []
+                                                          slots=offered), {}) == []
         assert "1 到 2" in out.messages[0]["text"], text
 
+
+def test_a_question_sharing_only_question_words_with_the_offer_is_no_choice(services, dispatcher):
+    offered = {"candidates": ["fund-rent", "elder-card"]}  # 老年人优待证怎么办理？ shares 怎么
+    events = ActionChooseOption().run(dispatcher, make_tracker(
+        "第二次申领社保卡怎么办", "choose_option", CARD, slots=offered), {})
+    assert slots_of(events).get("current_entry") != "elder-card"
+    assert {"card-reissue", "card-first"} & set(
+        [slots_of(events).get("current_entry")] + (slots_of(events).get("candidates") or []))
+
+
+def test_words_shared_with_an_offered_title_do_not_pick_it_for_another_service(services, dispatcher):
+    from knowledge.schema import EntryInput
+    services.kb.load_index()
+    services.kb.save_entry(EntryInput.from_mapping({
+        "id": "id-reissue", "question": "居民身份证丢了怎么补办？",
+        "similar_questions": ["身份证补领", "二代证丢了"],
+        "answer": "到户籍所在地派出所申请补领，带户口簿。"}), "staff")
+    offered = {"candidates": ["card-reissue", "fund-rent"]}  # 社保卡丢了怎么补办？ shares 补办
+    idcard = [{"entity": "service", "value": "身份证", "start": 3, "end": 6}]
+    events = ActionChooseOption().run(dispatcher, make_tracker(
+        "第二代身份证怎么补办", "choose_option", idcard, slots=offered), {})
+    slots = slots_of(events)
+    assert slots.get("current_entry") == "id-reissue" or "id-reissue" in slots["candidates"]

@@ -12,16 +12,22 @@ TITLES = ["社会保障卡怎么补办？", "医保异地就医怎么备案？",
 @pytest.mark.parametrize("text,expected", [
     ("2", 1), ("第二个", 1), ("选1", 0), ("第三条", 2), ("二", 1), ("最后一个", 2),
     ("就是那个社保的", 0), ("上面那个医保的", 1), ("公积金那个", 2), ("5", None), ("第九个", None),
-    ("随便", None), ("", None),
+    ("随便", None), ("", None), ("倒数第二个", 1), ("倒数第一个", 2), ("中间那个", 1), ("头一个", 0),
+    ("第2个吧", 1), ("第一個選項", 0), ("第二次怎么办理", None),
 ])
 def test_parse_option(text, expected):
     assert parse_option(text, TITLES) == expected
 
 
+def test_an_ordinal_inside_a_question_is_no_option():
+    assert parse_option("第二代身份证怎么补办", ["甲", "乙", "丙"]) is None
+    assert parse_option("第二代身份证怎么补办", TITLES) == 0  # by its words: 补办
+
+
 @pytest.mark.parametrize("text,expected", [
     ("2", True), ("第二个", True), ("选1", True), ("最后一个", True), ("中间那个", True),
-    ("倒数第二个", True), ("社保卡", False), ("是公积金那个", False), ("那个护照的", False),
-    ("", False),
+    ("倒数第二个", True), ("前面那个", True), ("选项一", True), ("社保卡", False),
+    ("是公积金那个", False), ("那个护照的", False), ("第二代身份证怎么补办", False), ("", False),
 ])
 def test_names_a_position(text, expected):
     assert names_a_position(text) is expected

@@ -14,9 +14,9 @@ DOCS = [IndexDoc(f"d{i}", f"第{i}类证件到期了怎么换领", (f"第{i}类�
         for i in range(8)] + [IndexDoc("home", "房本丢了怎么补办", ("房本遗失",), "登报后申请补证。")]
 
 
-def _store(encoder=None) -> EntryStore:
+def _store(encoder=None, docs=DOCS) -> EntryStore:
     store = EntryStore(CONFIG, Segmenter(), encoder)
-    for doc in DOCS:
+    for doc in docs:
         store.insert(doc, CONFIG, TERMS, bulk=True)
     store.rows.refresh_mass(CONFIG.idf_power)
     store.refit_semantic(CONFIG, TERMS)
@@ -59,10 +59,16 @@ def test_compacted_copy_keeps_the_live_entries_and_their_vectors(encoder):
     assert list(fresh.by_id) == [d.id for d in DOCS if d.id != "d3"]
     assert fresh.rows.n == fresh.rows.n_alive == 2 * (len(DOCS) - 1) and fresh.rows.n_dead == 0
     for doc_id, vecs in before.items():
-        slot = fresh.slots[fresh.by_id[doc_id]]
+        slot, old = fresh.slots[fresh.by_id[doc_id]], store.slots[store.by_id[doc_id]]
         np.testing.assert_array_equal(fresh.dense._vecs[slot.rows], vecs)
-        assert slot.keys == store.slots[store.by_id[doc_id]].keys
-    assert fresh.sem.ready == store.sem.ready
+        assert slot.keys == old.keys
+        assert fresh.doc_len[fresh.by_id[doc_id]] == store.doc_len[store.by_id[doc_id]]
+        assert [list(a) for a in slot.answer_terms] == [list(a) for a in old.answer_terms]
+    # Its LSA space is the one a build of the live entries learns.
+    built = _store(docs=[d for d in DOCS if d.id != "d3"])
+    query = ["第5类证件过期了"]
+    np.testing.assert_allclose(fresh.sem.similarities(query, [1.0], len(fresh.slots)),
+                               built.sem.similarities(query, [1.0], len(built.slots)), atol=1e-6)
 
 
 def test_user_words_are_keywords_and_short_questions():
