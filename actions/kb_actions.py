@@ -48,7 +48,8 @@ def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text:
     """Search the KB for ``text`` (unless ``result`` is that search) and answer, clarify or
     decline honestly."""
     svc = runtime.services()
-    result = result or svc.kb.search(text, top=5)
+    if result is None:
+        result = svc.kb.search(text, top=5)
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     if result.decision == "answer":
         entry = svc.kb.get_entry(result.candidates[0].id, include_unpublished=False)

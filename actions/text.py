@@ -17,7 +17,8 @@ _APPNO_RE = re.compile(r"[A-Z]{2}\d{12}")
 # 第N counts only before a measure word or at the end: 第二代身份证 is not the second option.
 _NTH_RE = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十])\s*(?:个|個|条|條|项|項|号|號|种|種|$)")
 _FROM_END_RE = re.compile(r"倒数\s*第?\s*([0-9]{1,2}|[一二两三四五六七八九十])")
-_POSITION_RE = re.compile(r"最后|末尾|中间|倒数|头一个|上面|下面|前面|后面|上边|下边|选项")
+# Places that parse_option cannot always resolve (最后, 倒数第N, 头一 it does).
+_POSITION_RE = re.compile(r"中间|倒数|上面|下面|前面|后面|上边|下边|选项")
 _NOT_A_TOPIC_RE = re.compile(r"就是|那个|这个|我要|我问|一个|怎么办|怎么|如何|什么|哪里|哪儿|能不能|"
                              r"可不可以|可以|是否|[的吧呢啊吗了？?。，,！!\s]")
 REFUSALS = ("不留", "不方便", "不想留", "没有电话", "不给", "算了", "不用留", "不提供")
