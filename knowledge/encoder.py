@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import logging
 import os
 import sqlite3
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+from knowledge.vector_cache import VectorCache, idle_days
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -35,39 +36,6 @@ _ROOT = Path(__file__).resolve().parent.parent
 def default_dir() -> Path:
     """``GOVBOT_ENCODER_DIR``, or ``models/encoder`` in the project."""
     return Path(os.environ.get("GOVBOT_ENCODER_DIR") or _ROOT / "models" / "encoder")
-
-
-class VectorCache:
-    """Text -> vector store in a SQLite file, so restarts do not re-encode every entry."""
-
-    def __init__(self, path: Path, model_id: str):
-        self._model = model_id
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
-
-    def _key(self, text: str) -> str:
-        return hashlib.sha1(f"{self._model}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
-
-    def get_many(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Cached vectors of ``texts`` (missing ones are absent)."""
-        keys = {self._key(t): t for t in texts}
-        found: dict[str, np.ndarray] = {}
-        with self._lock:
-            items = list(keys)
-            for i in range(0, len(items), 500):
-                chunk = items[i:i + 500]
-                marks = ",".join("?" * len(chunk))
-                for key, blob in self._db.execute(
-                        f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
-                    found[keys[key]] = np.frombuffer(blob, np.float32)
-        return found
-
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
-        """Store vectors (an existing key is replaced)."""
-        rows = [(self._key(t), np.asarray(v, np.float32).tobytes()) for t, v in items.items()]
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
 
 
 def _pool(hidden: np.ndarray) -> np.ndarray:
@@ -218,6 +186,23 @@ class SentenceEncoder:
             cache.put_many(fresh)
         known.update(fresh)
         return np.stack([known[t] for t in texts]).astype(np.float32)
+
+    def prune_cache(self, days: int | None = None) -> int:
+        """Delete cached vectors unused for ``days`` days (default ``GOVBOT_VECTOR_CACHE_DAYS``).
+
+        An index calls it after a build, whose own texts have just been marked as used. A
+        failing cache (a full or locked disk) is logged: the vectors are only a speed-up.
+
+        Returns:
+            How many vectors were deleted.
+        """
+        if self._cache is None:
+            return 0
+        try:
+            return self._cache.prune(idle_days() if days is None else days)
+        except sqlite3.Error as exc:
+            _LOGGER.warning("vector cache not pruned (%s)", exc)
+            return 0
 
     def encode_query(self, text: str) -> np.ndarray:
         """The vector of one search query (its last ``MAX_TOKENS`` tokens, no cache)."""

@@ -115,6 +115,8 @@ class SearchIndex:
                 if collecting:
                     gc.enable()
         _LOGGER.info("index built: %d entries, %d questions", len(self), self._store.rows.n)
+        if self._encoder is not None:  # the build has just marked its own vectors as used
+            self._encoder.prune_cache()
 
     def upsert(self, doc: IndexDoc) -> None:
         """Insert or replace one entry at a cost proportional to the entry (no rebuild).

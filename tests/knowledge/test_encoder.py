@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from knowledge.dense import run_beside
-from knowledge.encoder import MAX_TOKENS, SentenceEncoder, VectorCache
+from knowledge.encoder import MAX_TOKENS, SentenceEncoder
 from knowledge.encoder_export import MODEL_FILE
 from knowledge.index import IndexDoc, SearchIndex
 
@@ -42,14 +42,6 @@ def test_a_vector_does_not_depend_on_its_neighbours(encoder):
     alone = np.stack([encoder.encode([t])[0] for t in texts])
     np.testing.assert_array_equal(together, alone)
     np.testing.assert_array_equal(alone[0], encoder.encode_query(texts[0]))
-
-
-def test_cache_round_trip_and_model_separation(tmp_path):
-    cache = VectorCache(tmp_path / "v.sqlite", "model-a")
-    cache.put_many({"甲": np.ones(4, np.float32), "乙": np.zeros(4, np.float32)})
-    got = cache.get_many(["甲", "乙", "丙"])
-    assert set(got) == {"甲", "乙"} and got["甲"].tolist() == [1, 1, 1, 1]
-    assert VectorCache(tmp_path / "v.sqlite", "model-b").get_many(["甲"]) == {}
 
 
 def test_cached_texts_are_not_re_encoded(encoder, monkeypatch):
