@@ -4,32 +4,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
 from knowledge.db import session_scope
-from knowledge.errors import ConflictError, NotFoundError, ValidationError
-from knowledge.index import IndexDoc, SearchIndex, SearchResult
 from knowledge.decide import RetrievalConfig
 from knowledge.encoder import load_default
-from knowledge.models import (ENTRY_STATUSES, Entry, KbState, Revision, SimilarQuestion, Term,
-                              entry_to_dict, utcnow)
-from knowledge.schema import EntryInput, clean_text
+from knowledge.errors import NotFoundError, ValidationError
+from knowledge.index import IndexDoc, SearchIndex, SearchResult
+from knowledge.models import ENTRY_STATUSES, Entry, Revision, Term, entry_to_dict
+from knowledge.schema import EntryInput
+from knowledge.writes import (UpsertOutcome, bump_generation, current_generation, remove_term,
+                              upsert_entry, write_terms)
+
+__all__ = ["KnowledgeService", "UpsertOutcome"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class UpsertOutcome:
-    """What ``save_entry`` did: ``created``, ``updated`` or ``unchanged``."""
-
-    ext_id: str
-    action: str
-    version: int
 
 
 def _doc(entry: Entry) -> IndexDoc:
@@ -68,7 +60,7 @@ class KnowledgeService:
     def load_index(self) -> int:
         """(Re)build the index from all published entries and the terms."""
         with session_scope(self.engine) as session:
-            generation = self._current_generation(session)
+            generation = current_generation(session)
             terms = {t.variant: t.standard for t in session.scalars(select(Term))}
             entries = session.scalars(select(Entry).where(Entry.status == "published")).all()
             docs = [_doc(e) for e in entries]
@@ -91,7 +83,7 @@ class KnowledgeService:
             return False
         self._checked_at = now
         with session_scope(self.engine) as session:
-            generation = self._current_generation(session)
+            generation = current_generation(session)
             if generation == self._generation:
                 return False
             changed = session.scalars(select(Entry).where(Entry.generation > self._generation)).all()
@@ -118,21 +110,6 @@ class KnowledgeService:
             self.index.upsert(doc)
         else:
             self.index.remove(ext_id)
-
-    @staticmethod
-    def _current_generation(session: Session) -> int:
-        value = session.scalar(select(KbState.generation).where(KbState.name == "kb"))
-        return int(value or 0)
-
-    @staticmethod
-    def _bump(session: Session) -> int:
-        """Increment the change counter inside the caller's transaction."""
-        result = session.execute(update(KbState).where(KbState.name == "kb")
-                                 .values(generation=KbState.generation + 1, updated_at=utcnow()))
-        if result.rowcount == 0:
-            session.add(KbState(name="kb", generation=1))
-            session.flush()
-        return int(session.scalar(select(KbState.generation).where(KbState.name == "kb")))
 
     # ----------------------------------------------------------------- reads
     def get_entry(self, ext_id: str, include_unpublished: bool = True) -> Optional[Dict[str, Any]]:
@@ -187,9 +164,9 @@ class KnowledgeService:
         outcomes: List[UpsertOutcome] = []
         applied: List[tuple] = []
         with session_scope(self.engine) as session:
-            generation = self._bump(session)
+            generation = bump_generation(session)
             for item in items:
-                outcome, entry = self._upsert(session, item, actor, None, generation)
+                outcome, entry = upsert_entry(session, item, actor, None, generation)
                 outcomes.append(outcome)
                 if outcome.action != "unchanged":
                     applied.append((entry.ext_id, entry.status, _doc(entry)))
@@ -216,8 +193,8 @@ class KnowledgeService:
                    expected_version: Optional[int] = None) -> UpsertOutcome:
         """Create or update one entry; ``expected_version`` guards against lost updates."""
         with session_scope(self.engine) as session:
-            generation = self._bump(session)
-            outcome, entry = self._upsert(session, item, actor, expected_version, generation)
+            generation = bump_generation(session)
+            outcome, entry = upsert_entry(session, item, actor, expected_version, generation)
             applied = [(entry.ext_id, entry.status, _doc(entry))]
         self._after_write(applied, generation)
         return outcome
@@ -251,37 +228,6 @@ class KnowledgeService:
             return UpsertOutcome(snapshot["variant"], "updated", 0)
         return self.save_entry(EntryInput.from_mapping(snapshot), actor)
 
-    def _upsert(self, session: Session, item: EntryInput, actor: str,
-                expected_version: Optional[int], generation: int) -> tuple:
-        entry = session.scalar(select(Entry).where(Entry.ext_id == item.ext_id))
-        before = entry_to_dict(entry) if entry is not None else None
-        if entry is not None and expected_version is not None and entry.version != expected_version:
-            raise ConflictError(f"条目 {item.ext_id} 已被他人修改（当前版本 {entry.version}）")
-        after = item.to_row()
-        after["short_answer"] = item.effective_short_answer()
-        if before is not None and before == after:
-            return UpsertOutcome(item.ext_id, "unchanged", entry.version), entry
-        if entry is None:
-            entry = Entry(ext_id=item.ext_id, version=0, created_at=utcnow())
-            session.add(entry)
-        for name in ("question", "answer", "category", "department", "conditions", "materials",
-                     "steps", "time_limit", "fees", "place", "hours", "phone", "online_url",
-                     "basis", "status"):
-            setattr(entry, name, after[name])
-        entry.short_answer = after["short_answer"]
-        entry.similar = [SimilarQuestion(position=i, text=t)
-                         for i, t in enumerate(item.similar_questions)]
-        entry.version = (entry.version or 0) + 1
-        entry.updated_at = utcnow()
-        entry.updated_by = actor
-        entry.generation = generation
-        action = "create" if before is None else ("status" if _only_status(before, after) else "update")
-        session.add(Revision(object_type="entry", object_key=item.ext_id, version=entry.version,
-                             action=action, actor=actor, before=before, after=after))
-        session.flush()
-        return UpsertOutcome(item.ext_id, "created" if before is None else "updated",
-                             entry.version), entry
-
     @property
     def index_loaded(self) -> bool:
         """Whether this service keeps an index (CLI imports and seeding do not need one)."""
@@ -304,27 +250,8 @@ class KnowledgeService:
     def save_terms(self, terms: Mapping[str, str], actor: str) -> int:
         """Save many terms in one transaction (seed, bulk edits); audited like ``save_term``."""
         with session_scope(self.engine) as session:
-            current = {t.variant: t for t in session.scalars(select(Term))}
-            standards = {t.standard for t in current.values()} | set(terms.values())
-            for variant, standard in terms.items():
-                variant = clean_text(variant, "variant", 64)
-                standard = clean_text(standard, "standard", 64)
-                if not variant or not standard or variant == standard:
-                    raise ValidationError("同义词与标准词都不能为空，且不能相同", "variant")
-                if standard in terms or standard in current:
-                    raise ValidationError(f"标准词“{standard}”本身是另一个词的变体", "standard")
-                if variant in standards:
-                    raise ValidationError(f"“{variant}”已是其他同义词的标准词", "variant")
-                term = current.get(variant)
-                before = {"variant": variant, "standard": term.standard} if term else None
-                if term is None:
-                    term = Term(variant=variant)
-                    session.add(term)
-                term.standard, term.updated_by, term.updated_at = standard, actor, utcnow()
-                session.add(Revision(object_type="term", object_key=variant,
-                                     action="update" if before else "create", actor=actor,
-                                     before=before, after={"variant": variant, "standard": standard}))
-            self._bump(session)
+            write_terms(session, terms, actor)
+            bump_generation(session)
         if self.index_loaded:
             self.refresh_if_stale(force=True)
         return len(terms)
@@ -332,19 +259,8 @@ class KnowledgeService:
     def delete_term(self, variant: str, actor: str) -> None:
         """Remove a term mapping (audited; restorable from its revision)."""
         with session_scope(self.engine) as session:
-            term = session.scalar(select(Term).where(Term.variant == variant))
-            if term is None:
-                raise NotFoundError(f"没有同义词“{variant}”")
-            session.add(Revision(object_type="term", object_key=variant, action="delete",
-                                 actor=actor, before={"variant": variant, "standard": term.standard},
-                                 after=None))
-            session.delete(term)
-            self._bump(session)
+            remove_term(session, variant, actor)
+            bump_generation(session)
         if self.index_loaded:
             self.refresh_if_stale(force=True)
 
-
-def _only_status(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
-    return before.get("status") != after.get("status") and \
-        {k: v for k, v in before.items() if k != "status"} == \
-        {k: v for k, v in after.items() if k != "status"}
