@@ -176,13 +176,13 @@ class SentenceEncoder:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         cache = self._cache if use_cache else None
-        known = cache.get_many(texts) if cache else {}
+        known = cache.get_many(texts) if cache is not None else {}
         todo = [t for t in dict.fromkeys(texts) if t not in known]
         if len(todo) >= _PARALLEL_MIN:  # a bulk build: all cores (ONNX Runtime runs GIL-free)
             fresh = dict(zip(todo, self._run_many(todo)))
         else:
             fresh = {t: self._run(t) for t in todo}
-        if cache and fresh:
+        if cache is not None and fresh:
             cache.put_many(fresh)
         known.update(fresh)
         return np.stack([known[t] for t in texts]).astype(np.float32)

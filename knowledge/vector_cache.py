@@ -109,7 +109,8 @@ class VectorCache:
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
 
-    def __len__(self) -> int:
+    def count(self) -> int:
+        """Number of cached vectors (every model's)."""
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
 

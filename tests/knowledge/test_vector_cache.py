@@ -36,7 +36,7 @@ def test_prune_deletes_what_no_build_used(tmp_path):
     clock.now += 20 * DAY
     assert set(cache.get_many(["常用问题"])) == {"常用问题"}  # read: counts as used today
     clock.now += 15 * DAY  # 旧问题 idle 35 days, 常用问题 15 days
-    assert cache.prune(0) == 0 and len(cache) == 2  # 0 keeps everything
+    assert cache.prune(0) == 0 and cache.count() == 2  # 0 keeps everything
     assert cache.prune(30) == 1
     assert set(cache.get_many(["旧问题", "常用问题"])) == {"常用问题"}
     assert cache.prune(30) == 0
@@ -48,7 +48,7 @@ def test_other_models_vectors_are_pruned(tmp_path):
     clock.now += 31 * DAY
     cache = VectorCache(tmp_path / "v.sqlite", "new-model", clock)
     cache.put_many({"甲": np.zeros(4, np.float32)})
-    assert cache.prune(30) == 1 and len(cache) == 1
+    assert cache.prune(30) == 1 and cache.count() == 1
 
 
 def test_large_prune_compacts_the_file(tmp_path):
@@ -105,4 +105,11 @@ def test_an_index_build_prunes_stale_vectors(tmp_path, encoder, monkeypatch):
     monkeypatch.setenv("GOVBOT_VECTOR_CACHE_DAYS", "0")  # 0: nothing is ever deleted
     enc._cache._clock = lambda: clock.now + 400 * DAY
     SearchIndex(encoder=enc).build([IndexDoc("b", "护照怎么办", (), "出入境窗口。")])
-    assert len(stale) == 3
+    assert stale.count() == 3
+
+
+def test_an_empty_cache_is_filled(tmp_path, encoder):
+    enc = SentenceEncoder(default_dir(), cache_path=tmp_path / "v.sqlite")
+    assert enc._cache.count() == 0
+    enc.encode(["居住证怎么办理"], use_cache=True)
+    assert enc._cache.count() == 1
