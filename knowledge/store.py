@@ -67,7 +67,8 @@ class EntryStore:
     """The index's data, written by ``SearchIndex`` under its lock and read by its scoring.
 
     Entries are slots in insertion order; each question of an entry is a row of ``rows`` (and of
-    ``dense``, with an encoder). Deleting leaves a dead slot and dead rows until ``compact``.
+    ``dense``, with an encoder). Deleting leaves a dead slot and dead rows until ``compacted``
+    makes a copy without them.
     """
 
     def __init__(self, config: RetrievalConfig, seg: Segmenter,

@@ -127,12 +127,12 @@ class VectorCache:
             return 0
         with self._lock:
             with self._db:
-                total = int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
                 gone = self._db.execute("DELETE FROM vectors WHERE used < ?",
                                         (_day(self._clock) - days,)).rowcount
+            if not gone:  # the usual case after a build: no second scan of the table
+                return 0
+            total = gone + int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
             if gone >= _VACUUM_MIN and 4 * gone >= total:
                 self._db.execute("VACUUM")
-        if gone:
-            _LOGGER.info("vector cache: %d of %d vectors unused for %d days deleted",
-                         gone, total, days)
+        _LOGGER.info("vector cache: %d of %d vectors unused for %d days deleted", gone, total, days)
         return gone
