@@ -141,10 +141,14 @@ class ActionChooseOption(Action):
         fields = pending.split(",") if pending else None
         if asks_anew and not names_a_position(text):
             # It names a service: a choice only if the KB finds one of the offered entries
-            # first (words shared with a title, 补办 say, are not enough).
+            # first (words shared with a title, 补办 say, are not enough); that entry when the
+            # KB is sure of it, else the words must tell the offered entries apart.
             result = svc.kb.search(text, top=5)
             if result.decision == "none" or result.candidates[0].id not in candidates:
                 return search_and_respond(dispatcher, tracker, text, fields, result)
+            picked = entries[candidates.index(result.candidates[0].id)]
+            if result.decision == "answer" and picked is not None:
+                return respond_with_entry(dispatcher, picked, fields)
         index = parse_option(str(option) if option is not None else text, titles)
         if index is None or entries[index] is None:
             dispatcher.utter_message(

@@ -74,11 +74,13 @@ class SearchIndex:
         return doc_id in self._store.by_id
 
     # ------------------------------------------------------------------ writes
-    def build(self, docs: Iterable[IndexDoc]) -> None:
+    def build(self, docs: Iterable[IndexDoc], prune: bool = True) -> None:
         """Replace the whole index with ``docs`` (a later duplicate of an id wins).
 
         Args:
             docs: Published entries.
+            prune: Then prune the encoder's vector cache (``prune_vectors``). A caller holding
+                a lock that searches wait on passes False and prunes once it has let go.
 
         Raises:
             Exception: Whatever stopped the build (the encoder, say); the index is then empty.
@@ -115,8 +117,17 @@ class SearchIndex:
                 if collecting:
                     gc.enable()
         _LOGGER.info("index built: %d entries, %d questions", len(self), self._store.rows.n)
-        if self._encoder is not None:  # the build has just marked its own vectors as used
-            self._encoder.prune_cache()
+        if prune:
+            self.prune_vectors()
+
+    def prune_vectors(self) -> int:
+        """Delete cached entry vectors unused for ``GOVBOT_VECTOR_CACHE_DAYS`` days (a build has
+        just marked its own as used). Searches go on meanwhile: the index is not locked.
+
+        Returns:
+            How many vectors were deleted (0 without an encoder).
+        """
+        return self._encoder.prune_cache() if self._encoder is not None else 0
 
     def upsert(self, doc: IndexDoc) -> None:
         """Insert or replace one entry at a cost proportional to the entry (no rebuild).

@@ -67,13 +67,14 @@ class KnowledgeService:
         with self._lock:
             self.index.set_terms(terms)
             try:
-                self.index.build(docs)
+                self.index.build(docs, prune=False)
             except BaseException:
                 self._generation = -1  # the index is empty: the next search builds it again
                 raise
             self._generation = generation
             self._checked_at = time.monotonic()
         _LOGGER.info("index built: %d entries, %d terms", len(docs), len(terms))
+        self.index.prune_vectors()  # outside the lock: a large prune takes a second or so
         return len(docs)
 
     def refresh_if_stale(self, force: bool = False) -> bool:

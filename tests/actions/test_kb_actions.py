@@ -139,3 +139,16 @@ def test_words_shared_with_an_offered_title_do_not_pick_it_for_another_service(s
         "第二代身份证怎么补办", "choose_option", idcard, slots=offered), {})
     slots = slots_of(events)
     assert slots.get("current_entry") == "id-reissue" or "id-reissue" in slots["candidates"]
+
+
+def test_a_service_named_among_the_offer_picks_the_entry_the_kb_found(services, dispatcher):
+    """新办社保卡 is a similar question of card-first, which the KB answers with; card-reissue's
+    title shares more characters with it (社保卡丢了怎么补办 has 办 too): the KB's pick wins.
+    When the KB is unsure (我说的是社保卡), the words must still tell the offer apart."""
+    offered = {"candidates": ["card-reissue", "card-first"]}
+    card = [{"entity": "service", "value": "社保卡", "start": 2, "end": 5}]
+    found = services.kb.search("新办社保卡", top=5)
+    assert (found.decision, found.candidates[0].id) == ("answer", "card-first")
+    events = ActionChooseOption().run(dispatcher, make_tracker("新办社保卡", "choose_option", card,
+                                                               slots=offered), {})
+    assert slots_of(events)["current_entry"] == "card-first"

@@ -1,6 +1,8 @@
 """KnowledgeService: audited edits, live index updates, conflicts, terms, cross-process sync."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from knowledge.errors import ConflictError, NotFoundError, ValidationError
@@ -128,3 +130,28 @@ def test_a_failed_rebuild_leaves_an_empty_index_that_the_next_search_rebuilds(kb
         kb.search("高龄津贴怎么申请")  # tries again, and says so when it fails again
     monkeypatch.undo()
     assert _top_id(kb, "高龄津贴怎么申请") == "e-2" and len(kb.index) == 2
+
+
+def test_searches_go_on_while_a_rebuild_prunes_the_vector_cache(kb, monkeypatch):
+    """A prune large enough to compact the cache file takes a second or so: load_index runs it
+    after letting go of the lock that searches wait on."""
+    kb.save_entry(_entry(), "staff")
+    pruning, release, found = threading.Event(), threading.Event(), []
+
+    def slow_prune() -> int:
+        pruning.set()
+        release.wait(10)
+        return 0
+
+    monkeypatch.setattr(kb.index, "prune_vectors", slow_prune)
+    loader = threading.Thread(target=kb.load_index)
+    loader.start()
+    try:
+        assert pruning.wait(10)
+        searcher = threading.Thread(target=lambda: found.append(_top_id(kb, "老年人优待证怎么办")))
+        searcher.start()
+        searcher.join(5)
+        assert found == ["e-1"]  # answered while the prune still runs
+    finally:
+        release.set()
+        loader.join(10)
