@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scale:
         big = synthetic_docs(docs, args.scale)
         for name, make, reps in ((f"{SHIPPED} (encodes every question)",
-                                  lambda: SearchIndex(terms=terms, encoder=encoder), 3),
+                                  lambda: SearchIndex(terms=terms, encoder=encoder), 5),
                                  ("tfidf (char 1-2)", TfidfBaseline, 1)):
             run = speed(make, big, speed_queries, lambda ix, q: ix.search(q), reps=reps,
                         edit=name.startswith(SHIPPED))

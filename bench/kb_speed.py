@@ -26,7 +26,7 @@ def rss_mb() -> float:
 
 
 def speed(make_index: Callable[[], object], docs: Sequence[IndexDoc], queries: Sequence[str],
-          search: Callable[[object, str], object], reps: int = 3, edit: bool = False) -> dict:
+          search: Callable[[object, str], object], reps: int = 5, edit: bool = False) -> dict:
     """Build time, query latency percentiles, throughput and RSS growth for one system."""
     gc.collect()
     before = rss_mb()
