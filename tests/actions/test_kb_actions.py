@@ -144,7 +144,8 @@ def test_words_shared_with_an_offered_title_do_not_pick_it_for_another_service(s
 def test_a_service_named_among_the_offer_picks_the_entry_the_kb_found(services, dispatcher):
     """新办社保卡 is a similar question of card-first, which the KB answers with; card-reissue's
     title shares more characters with it (社保卡丢了怎么补办 has 办 too): the KB's pick wins.
-    When the KB is unsure (我说的是社保卡), the words must still tell the offer apart."""
+    An unsure KB leaves it to the words: 我说的是社保卡 is asked again (see
+    test_a_new_question_while_options_are_on_offer_is_searched)."""
     offered = {"candidates": ["card-reissue", "card-first"]}
     card = [{"entity": "service", "value": "社保卡", "start": 2, "end": 5}]
     found = services.kb.search("新办社保卡", top=5)
