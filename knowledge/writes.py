@@ -9,14 +9,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from knowledge.errors import ConflictError, NotFoundError, ValidationError
-from knowledge.models import Entry, KbState, Revision, SimilarQuestion, Term, entry_to_dict, utcnow
+from knowledge.models import (GUIDE_FIELDS, Entry, KbState, Revision, SimilarQuestion, Term,
+                              entry_to_dict, utcnow)
 from knowledge.schema import EntryInput, clean_text
 
 _LOGGER = logging.getLogger(__name__)
 
-_ENTRY_FIELDS = ("question", "answer", "category", "department", "conditions", "materials",
-                 "steps", "time_limit", "fees", "place", "hours", "phone", "online_url", "basis",
-                 "status")
+_ENTRY_FIELDS = ("question", "answer", "category", "department",
+                 *(name for name, _label in GUIDE_FIELDS), "status")
 
 
 @dataclass(frozen=True)
