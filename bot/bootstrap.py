@@ -31,6 +31,7 @@ def prepare_database(settings: Settings, seed: bool = True) -> Engine:
 def open_services(settings: Settings, engine: Engine = None) -> Tuple[KnowledgeService, Records]:
     """A KnowledgeService with its index built, and the Records helper, on one engine."""
     engine = engine or prepare_database(settings)
-    kb = KnowledgeService(engine, poll_seconds=settings.kb_poll_seconds)
+    kb = KnowledgeService(engine, poll_seconds=settings.kb_poll_seconds,
+                          thresholds=settings.thresholds)
     kb.load_index()
     return kb, Records(engine)

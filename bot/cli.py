@@ -28,7 +28,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.server import run
     from bot.training import model_path
+    from knowledge.decide import LEXICAL_CONFIG, RetrievalConfig, with_thresholds
     settings = _settings(args)
+    for tuned in (RetrievalConfig(), LEXICAL_CONFIG):  # refuse bad thresholds before serving
+        with_thresholds(tuned, *settings.thresholds)
     if not model_path(settings).is_file():
         print("未找到模型，请先运行 `govbot train` / no model: run `govbot train` first",
               file=sys.stderr)

@@ -5,7 +5,7 @@ import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -16,6 +16,20 @@ MAX_TEXT_CHARS = 2000  # documented limit for one chat message
 
 def _default_db_url(var_dir: Path) -> str:
     return f"sqlite:///{var_dir / 'govbot.db'}"
+
+
+def _threshold(env: Mapping[str, str], name: str) -> Optional[float]:
+    """A decision threshold from the environment; unset or blank keeps the tuned default."""
+    from knowledge.errors import ValidationError
+
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValidationError(f"{name} 须为 0 到 1 之间的数 / must be a number within 0..1: "
+                              f"{raw!r}", field=name) from None
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,8 @@ class Settings:
     hotline: str = "12345"
     action_endpoint_url: str = ""  # empty: run custom actions in-process
     kb_poll_seconds: float = 2.0
+    answer_threshold: Optional[float] = None  # None: the tuned default (knowledge.decide)
+    clarify_threshold: Optional[float] = None
     project_dir: Path = ROOT
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -40,6 +56,9 @@ class Settings:
         Args:
             env: mapping to read instead of ``os.environ``.
             **overrides: explicit values (e.g. from CLI flags) that win over the environment.
+
+        Raises:
+            ValidationError: A decision threshold that is not a number.
         """
         env = os.environ if env is None else env
         var_dir = Path(env.get("GOVBOT_VAR_DIR", ROOT / "var"))
@@ -52,9 +71,16 @@ class Settings:
             hotline=env.get("GOVBOT_HOTLINE", "12345"),
             action_endpoint_url=env.get("GOVBOT_ACTION_ENDPOINT", ""),
             kb_poll_seconds=float(env.get("GOVBOT_KB_POLL_SECONDS", "2.0")),
+            answer_threshold=_threshold(env, "GOVBOT_ANSWER_THRESHOLD"),
+            clarify_threshold=_threshold(env, "GOVBOT_CLARIFY_THRESHOLD"),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings
+
+    @property
+    def thresholds(self) -> Tuple[Optional[float], Optional[float]]:
+        """The operator's (answer, clarify) decision thresholds, for ``KnowledgeService``."""
+        return self.answer_threshold, self.clarify_threshold
 
     def ensure_dirs(self) -> None:
         """Create the writable directories (and the SQLite file's folder)."""

@@ -15,11 +15,13 @@ def _open(args: argparse.Namespace, build_index: bool = False) -> Any:
     from bot.settings import Settings
     from knowledge.db import make_engine, upgrade
     from knowledge.service import KnowledgeService
-    settings = Settings.from_env(database_url=args.db)
+    settings = Settings.from_env(database_url=args.db,
+                                 answer_threshold=getattr(args, "answer_threshold", None),
+                                 clarify_threshold=getattr(args, "clarify_threshold", None))
     settings.ensure_dirs()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    kb = KnowledgeService(engine)
+    kb = KnowledgeService(engine, thresholds=settings.thresholds)
     if build_index:
         kb.load_index()
     return kb
@@ -136,6 +138,11 @@ def add_kb_commands(sub: Any, db_help: str) -> None:
     search.add_argument("--file", help="每行一个问题 / one query per line")
     search.add_argument("--top", type=int, default=5, help="候选数 / candidates")
     search.add_argument("--json", action="store_true", help="JSON 输出 / JSON lines")
+    search.add_argument("--answer-threshold", type=float, metavar="0..1",
+                        help="回答阈值（默认 GOVBOT_ANSWER_THRESHOLD 或调好的值）/ answer threshold")
+    search.add_argument("--clarify-threshold", type=float, metavar="0..1",
+                        help="追问阈值（默认 GOVBOT_CLARIFY_THRESHOLD 或调好的值）/ clarify "
+                             "threshold: below it the answer is none")
     search.set_defaults(func=cmd_search)
 
     seed = kb_sub.add_parser("seed", help="加载种子知识库 / load the seed KB")

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, replace
+from typing import Optional, Sequence
+
+from knowledge.errors import ValidationError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -95,6 +97,30 @@ class RetrievalConfig:
 LEXICAL_CONFIG = RetrievalConfig(weight_d=0.0, answer_threshold=0.70, calib_slope=9.6,
                                  calib_offset=0.31)
 """Defaults for an index without a sentence encoder (tuned on the dev set without it)."""
+
+
+def with_thresholds(config: RetrievalConfig, answer: Optional[float] = None,
+                    clarify: Optional[float] = None) -> RetrievalConfig:
+    """``config`` with the operator's decision thresholds (None keeps the tuned value).
+
+    Args:
+        config: The tuned settings (``RetrievalConfig()`` or ``LEXICAL_CONFIG``).
+        answer: Calibrated score at or above which a clear lead is answered.
+        clarify: Calibrated score below which the result is ``none``.
+
+    Raises:
+        ValidationError: A threshold outside 0..1, or ``clarify`` above ``answer``.
+    """
+    answer = config.answer_threshold if answer is None else answer
+    clarify = config.clarify_threshold if clarify is None else clarify
+    for name, value in (("answer_threshold", answer), ("clarify_threshold", clarify)):
+        if not 0.0 <= value <= 1.0:  # also refuses NaN
+            raise ValidationError(f"阈值须在 0 到 1 之间 / {name} must be within 0..1: {value}",
+                                  field=name)
+    if clarify > answer:
+        raise ValidationError(f"追问阈值不能高于回答阈值 / clarify_threshold {clarify} is above "
+                              f"answer_threshold {answer}", field="clarify_threshold")
+    return replace(config, answer_threshold=answer, clarify_threshold=clarify)
 
 
 def calibrate(raw: float, config: RetrievalConfig) -> float:

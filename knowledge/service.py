@@ -4,13 +4,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from knowledge.db import session_scope
-from knowledge.decide import RetrievalConfig
+from knowledge.decide import RetrievalConfig, with_thresholds
 from knowledge.encoder import load_default
 from knowledge.errors import NotFoundError, ValidationError
 from knowledge.index import IndexDoc, SearchIndex, SearchResult
@@ -39,18 +39,24 @@ class KnowledgeService:
     """
 
     def __init__(self, engine: Engine, config: Optional[RetrievalConfig] = None,
-                 poll_seconds: float = 2.0, encoder: Any = "default") -> None:
+                 poll_seconds: float = 2.0, encoder: Any = "default",
+                 thresholds: Tuple[Optional[float], Optional[float]] = (None, None)) -> None:
         """Args:
             engine: The database.
             config: Retrieval settings (default: tuned for the index as built).
             poll_seconds: How often to check for other processes' writes.
             encoder: A ``SentenceEncoder``, None for lexical retrieval only, or ``"default"``
                 for the installed one (``GOVBOT_ENCODER=off`` switches it off).
+            thresholds: The operator's (answer, clarify) thresholds; None keeps the tuned one.
+
+        Raises:
+            ValidationError: A threshold out of range (see ``decide.with_thresholds``).
         """
         self.engine = engine
         if encoder == "default":
             encoder = load_default()
         self.index = SearchIndex(config=config, encoder=encoder)
+        self.index.config = with_thresholds(self.index.config, *thresholds)
         self.poll_seconds = poll_seconds
         self._generation = -1
         self._checked_at = 0.0

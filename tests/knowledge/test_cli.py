@@ -63,3 +63,37 @@ def test_history_and_restore(sqlite_url, capsys):
 def test_parser_requires_a_command():
     with pytest.raises(SystemExit):
         build_parser().parse_args([])
+
+
+def test_search_thresholds_from_flags_and_environment(sqlite_url, capsys, monkeypatch):
+    assert main(["kb", "import", str(FIX / "good.jsonl"), "--db", sqlite_url]) == 0
+    capsys.readouterr()
+
+    def search(*flags):
+        assert main(["kb", "search", "租房可以提取公积金吗", "--json", "--db", sqlite_url,
+                     *flags]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    tuned = search()
+    assert tuned["decision"] != "none" and tuned["candidates"][0]["id"] == "t-fund-rent"
+    top = tuned["candidates"][0]["score"]
+    above = f"{min(1.0, top + 0.001):.4f}"
+    assert search("--answer-threshold", above, "--clarify-threshold", above)["decision"] == "none"
+    monkeypatch.setenv("GOVBOT_ANSWER_THRESHOLD", above)
+    monkeypatch.setenv("GOVBOT_CLARIFY_THRESHOLD", above)
+    assert search()["decision"] == "none"
+    assert search("--clarify-threshold", "0")["decision"] == "clarify"  # a flag wins
+
+
+@pytest.mark.parametrize("flags, env, message", [
+    (["--answer-threshold", "1.5"], {}, "answer_threshold must be within 0..1"),
+    (["--answer-threshold", "0.3", "--clarify-threshold", "0.5"], {}, "is above"),
+    ([], {"GOVBOT_CLARIFY_THRESHOLD": "高"}, "GOVBOT_CLARIFY_THRESHOLD"),
+])
+def test_bad_thresholds_exit_2_with_a_coded_error(sqlite_url, capsys, monkeypatch, flags, env,
+                                                  message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["kb", "search", "公积金", "--db", sqlite_url, *flags]) == 2
+    err = capsys.readouterr().err
+    assert "[invalid]" in err and message in err

@@ -1,7 +1,8 @@
 """Tests for knowledge.decide: calibration and the answer / clarify / none decision."""
 import pytest
 
-from knowledge.decide import Candidate, RetrievalConfig, calibrate, decide
+from knowledge.decide import Candidate, RetrievalConfig, calibrate, decide, with_thresholds
+from knowledge.errors import ValidationError
 
 CFG = RetrievalConfig(answer_threshold=0.7, clarify_threshold=0.3, answer_margin=0.15,
                       max_clarify=3, clarify_window=0.25)
@@ -58,3 +59,21 @@ def test_calibrate_is_monotone_and_bounded():
     assert values == sorted(values)
     assert all(0.0 < v < 1.0 for v in values)
     assert calibrate(1e9, cfg) <= 1.0 and calibrate(-1e9, cfg) >= 0.0
+
+
+def test_operator_thresholds_replace_only_what_is_given():
+    cfg = with_thresholds(CFG, clarify=0.5)
+    assert (cfg.answer_threshold, cfg.clarify_threshold) == (0.7, 0.5)
+    assert cfg.weight_d == CFG.weight_d and CFG.clarify_threshold == 0.3  # a copy
+    assert decide("q", cands(0.4, 0.3), CFG).decision == "clarify"
+    assert decide("q", cands(0.4, 0.3), cfg).decision == "none"
+    assert with_thresholds(CFG) == CFG
+
+
+@pytest.mark.parametrize("answer, clarify, field", [
+    (1.5, None, "answer_threshold"), (None, -0.1, "clarify_threshold"),
+    (float("nan"), None, "answer_threshold"), (0.4, 0.5, "clarify_threshold")])
+def test_operator_thresholds_out_of_range_are_refused(answer, clarify, field):
+    with pytest.raises(ValidationError) as err:
+        with_thresholds(CFG, answer, clarify)
+    assert err.value.field == field and err.value.code == "invalid"
