@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from bench.kb_baselines import Bm25Baseline, TfidfBaseline, tune_threshold
+from bench.kb_citizen import clarify_sweep, load_labelled, usefulness
 from bench.kb_data import (REPO, default_data_dir, homophone_queries, load_faq_docs,
                            load_queries, shipped_terms, synthetic_docs)
 from bench.kb_report import LEXICAL, SHIPPED, TARGETS, render
@@ -149,9 +150,11 @@ def warm_up(terms: dict[str, str], encoder: SentenceEncoder | None) -> float:
 
 
 def run_engine(report: dict, docs: list[IndexDoc], splits: dict, speed_queries: list[str],
-               terms: dict[str, str], tune: bool, encoder: SentenceEncoder | None) -> None:
+               terms: dict[str, str], tune: bool, encoder: SentenceEncoder | None,
+               labelled: Sequence[dict] = ()) -> None:
     """Engine speed (first build encodes every question, second reads the vector cache),
-    quality with and without the sentence encoder, and homophone robustness."""
+    quality with and without the sentence encoder, on labelled citizen messages, and
+    homophone robustness."""
     if encoder is None:
         print("sentence encoder not installed: the engine runs lexical only", file=sys.stderr)
     variants = [(SHIPPED, encoder)] if encoder else []
@@ -168,6 +171,10 @@ def run_engine(report: dict, docs: list[IndexDoc], splits: dict, speed_queries: 
             print(f"{name} tuned on dev:", index.config)
         report["quality"][name] = {s: quality(engine_system(index), qs, engine_ranking(index))
                                    for s, qs in splits.items()}
+        if labelled:
+            report["citizen"][name] = usefulness(engine_system(index), labelled)
+            if name == SHIPPED:
+                report["clarify_sweep"] = clarify_sweep(index, labelled, splits["dev"])
         if name == SHIPPED or not encoder:
             base, report["homophones"] = index.config, {}
             for label, cfg in (("with pinyin", base),
@@ -186,7 +193,7 @@ def run_engine(report: dict, docs: list[IndexDoc], splits: dict, speed_queries: 
 
 
 def run_baselines(report: dict, docs: list[IndexDoc], splits: dict,
-                  speed_queries: list[str]) -> None:
+                  speed_queries: list[str], labelled: Sequence[dict] = ()) -> None:
     """BM25 and TF-IDF baselines: speed, dev-tuned answer threshold, quality."""
     for name, cls in (("bm25 (jieba + rank_bm25)", Bm25Baseline),
                       ("tfidf (char 1-2)", TfidfBaseline)):
@@ -196,6 +203,8 @@ def run_baselines(report: dict, docs: list[IndexDoc], splits: dict,
         th = tune_threshold(base, splits["dev"])
         report["quality"][f"{name}, answer ≥ {th:.3g}"] = {
             s: quality(base.search, qs) for s, qs in splits.items()}
+        if labelled:
+            report["citizen"][f"{name}, answer ≥ {th:.3g}"] = usefulness(base.search, labelled)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -204,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=default_data_dir())
     parser.add_argument("--dev", type=Path, default=REPO / "bench" / "data" / "kb_dev.jsonl")
     parser.add_argument("--test", type=Path, default=REPO / "bench" / "data" / "kb_test.jsonl")
+    parser.add_argument("--citizen", type=Path,
+                        default=REPO / "bench" / "data" / "kb_citizen_labels.jsonl")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--scale", type=int, default=20000, help="0 skips the scale-up run")
     parser.add_argument("--tune", action="store_true", help="grid-search thresholds on dev")
@@ -234,16 +245,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if messages.exists():
         with open(messages, encoding="utf-8") as fh:
             speed_queries += [json.loads(line)["message"] for _, line in zip(range(200), fh)]
+    labelled = load_labelled(args.citizen, messages) if (
+        messages.exists() and args.citizen.exists()) else []
     report: dict = {"docs": len(docs), "splits": {k: len(v) for k, v in splits.items()},
-                    "speed_queries": len(speed_queries), "quality": {}, "speed": [],
+                    "speed_queries": len(speed_queries), "quality": {}, "citizen": {},
+                    "speed": [],
                     "targets": TARGETS, "blas_threads": args.blas_threads or "default",
                     "cpus": os.cpu_count(),
                     "load_average": [round(x, 2) for x in os.getloadavg()]}
     terms = shipped_terms()
     tmp = tempfile.TemporaryDirectory(prefix="bench-kb-")
     encoder = _encoder(Path(tmp.name))  # one model load, its cache starting empty
-    run_engine(report, docs, splits, speed_queries, terms, args.tune, encoder)
-    run_baselines(report, docs, splits, speed_queries)
+    run_engine(report, docs, splits, speed_queries, terms, args.tune, encoder, labelled)
+    run_baselines(report, docs, splits, speed_queries, labelled)
     if args.scale:
         big = synthetic_docs(docs, args.scale)
         for name, make, reps in ((f"{SHIPPED} (encodes every question)",

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+from bench import kb_citizen
+
 _LOGGER = logging.getLogger(__name__)
 
 SHIPPED, LEXICAL = "engine", "engine, lexical only (no encoder)"
@@ -42,6 +44,8 @@ def render(report: dict) -> str:
             lines.append(f"| {name} | " + " | ".join(f"{100 * v:.1f}%" for v in styles.values())
                          + " |")
         lines.append("")
+    lines += kb_citizen.render(report.get("citizen", {}))
+    lines += kb_citizen.render_sweep(report.get("clarify_sweep", ()))
     lines += [f"Targets: top-1 ≥ {t['top1']:.0%}, MRR@5 ≥ {t['mrr5']:.0%}, declined ≥ "
               f"{t['declined']:.0%}, confident-wrong ≤ {t['confident_wrong']:.0%}.", "",
               "## Question matching (threshold chosen on LCQMC dev)", "",
