@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
+from knowledge.errors import ValidationError
+
 _LOGGER = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,8 +22,6 @@ def _default_db_url(var_dir: Path) -> str:
 
 def _threshold(env: Mapping[str, str], name: str) -> Optional[float]:
     """A decision threshold from the environment; unset or blank keeps the tuned default."""
-    from knowledge.errors import ValidationError
-
     raw = env.get(name, "").strip()
     if not raw:
         return None
