@@ -92,7 +92,9 @@ class DenseRows:
         if bulk:
             self._pending[row] = text
         else:
-            self._vecs[row] = self.encoder.encode([text], use_cache=True)[0]
+            # a live save holds the index lock: it must not wait for a running prune
+            self._vecs[row] = self.encoder.encode([text], use_cache=True,
+                                                  wait_for_cache=False)[0]
 
     def copy_row(self, other: "DenseRows", old: int, new: int) -> None:
         """Carry a row's vector over from ``other`` (index compaction renumbers rows)."""

@@ -166,24 +166,27 @@ class SentenceEncoder:
             _release_free_memory()
         return out
 
-    def encode(self, texts: Sequence[str], use_cache: bool = False) -> np.ndarray:
+    def encode(self, texts: Sequence[str], use_cache: bool = False,
+               wait_for_cache: bool = True) -> np.ndarray:
         """Vectors for ``texts`` (shape ``(len(texts), dim)``, unit rows).
 
         Args:
             texts: Any strings (empty ones get the vector of a blank).
             use_cache: Look up and store in the on-disk cache (for entry texts, not queries).
+            wait_for_cache: False encodes afresh rather than wait while a prune holds the
+                cache (a live save: its few texts cost milliseconds, a prune about a second).
         """
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         cache = self._cache if use_cache else None
-        known = cache.get_many(texts) if cache is not None else {}
+        known = cache.get_many(texts, wait_for_cache) if cache is not None else {}
         todo = [t for t in dict.fromkeys(texts) if t not in known]
         if len(todo) >= _PARALLEL_MIN:  # a bulk build: all cores (ONNX Runtime runs GIL-free)
             fresh = dict(zip(todo, self._run_many(todo)))
         else:
             fresh = {t: self._run(t) for t in todo}
         if cache is not None and fresh:
-            cache.put_many(fresh)
+            cache.put_many(fresh, wait_for_cache)
         known.update(fresh)
         return np.stack([known[t] for t in texts]).astype(np.float32)
 

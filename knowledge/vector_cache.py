@@ -7,7 +7,8 @@ import os
 import sqlite3
 import threading
 import time
-from typing import Callable, Sequence
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -17,6 +18,7 @@ IDLE_DAYS = 30
 """Default for ``GOVBOT_VECTOR_CACHE_DAYS``: vectors no build or save has used for this many days
 are deleted (the texts of edited or archived entries, and every vector of an older model)."""
 _CHUNK = 500  # keys per statement (SQLite allows 999 parameters in older builds)
+_BUSY_MS = 30_000  # how long a waiting call lets SQLite retry a file another process holds
 _VACUUM_MIN = 1000
 """A prune that deletes at least this many rows, and a quarter of the file, compacts the file."""
 
@@ -66,7 +68,7 @@ class VectorCache:
         """
         self._model, self._clock = model_id, clock
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=_BUSY_MS / 1000)
         with self._db:
             self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB, "
                              "used INTEGER NOT NULL DEFAULT 0)")
@@ -79,13 +81,41 @@ class VectorCache:
     def _key(self, text: str) -> str:
         return hashlib.sha1(f"{self._model}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
 
-    def get_many(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Cached vectors of ``texts`` (missing ones are absent); the found rows count as used."""
+    @contextmanager
+    def _held(self, wait: bool) -> Iterator[bool]:
+        """Hold the cache for one call; without ``wait``, yield False at once when a prune (of
+        this process, or a file lock of another) has it, and let SQLite not retry."""
+        if not self._lock.acquire(blocking=wait):
+            yield False
+            return
+        try:
+            if wait:
+                yield True
+                return
+            self._db.execute("PRAGMA busy_timeout = 0")
+            try:
+                yield True
+            except sqlite3.OperationalError as exc:  # "database is locked": skip the cache
+                _LOGGER.debug("vector cache busy (%s); going on without it", exc)
+            finally:
+                self._db.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        finally:
+            self._lock.release()
+
+    def get_many(self, texts: Sequence[str], wait: bool = True) -> dict[str, np.ndarray]:
+        """Cached vectors of ``texts`` (missing ones are absent); the found rows count as used.
+
+        Args:
+            texts: Entry texts.
+            wait: False finds nothing rather than wait for a prune (a live save).
+        """
         keys = {self._key(t): t for t in texts}
         found: dict[str, np.ndarray] = {}
         today = _day(self._clock)
         stale: list[str] = []
-        with self._lock:
+        with self._held(wait) as held:
+            if not held:
+                return {}
             items = list(keys)
             for i in range(0, len(items), _CHUNK):
                 chunk = items[i:i + _CHUNK]
@@ -101,13 +131,20 @@ class VectorCache:
                                          [(today, k) for k in stale])
         return found
 
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
-        """Store vectors (an existing key is replaced)."""
+    def put_many(self, items: dict[str, np.ndarray], wait: bool = True) -> None:
+        """Store vectors (an existing key is replaced).
+
+        Args:
+            items: Text -> vector.
+            wait: False stores nothing rather than wait for a prune (a live save).
+        """
         today = _day(self._clock)
         rows = [(self._key(t), np.asarray(v, np.float32).tobytes(), today)
                 for t, v in items.items()]
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+        with self._held(wait) as held:
+            if held:
+                with self._db:
+                    self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
 
     def count(self) -> int:
         """Number of cached vectors (every model's)."""

@@ -155,3 +155,19 @@ def test_searches_go_on_while_a_rebuild_prunes_the_vector_cache(kb, monkeypatch)
     finally:
         release.set()
         loader.join(10)
+
+
+def test_a_save_goes_through_while_a_prune_holds_the_vector_cache(kb):
+    """A prune that compacts the cache holds it for a second or so; a staff save, which holds
+    the index lock that searches wait on, encodes its questions afresh instead of waiting."""
+    encoder = kb.index._encoder
+    if encoder is None or encoder._cache is None:
+        pytest.skip("needs the installed sentence encoder and its cache")
+    done = []
+    with encoder._cache._lock:  # what VectorCache.prune holds
+        saver = threading.Thread(target=lambda: done.append(
+            kb.save_entry(_entry(question="残疾人两项补贴怎么申请？"), "staff")))
+        saver.start()
+        saver.join(10)
+        assert done, "the save waited for the prune"
+        assert _top_id(kb, "残疾人两项补贴怎么申请") == "e-1"

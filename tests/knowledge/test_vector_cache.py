@@ -29,6 +29,34 @@ def test_round_trip_and_model_separation(tmp_path):
     assert VectorCache(tmp_path / "v.sqlite", "model-b").get_many(["甲"]) == {}
 
 
+def test_a_call_that_does_not_wait_skips_a_busy_cache(tmp_path):
+    """A live save does not wait while a prune holds the cache: in this process (the lock) or
+    in another (SQLite's file lock); it finds nothing and stores nothing, and goes on."""
+    import threading
+
+    cache = VectorCache(tmp_path / "v.sqlite", "m")
+    cache.put_many({"甲": np.ones(4, np.float32)})
+    with cache._lock:  # what a prune of this process holds
+        done = []
+        worker = threading.Thread(target=lambda: done.append(
+            (cache.get_many(["甲"], wait=False), cache.put_many({"乙": np.ones(4)}, wait=False))))
+        worker.start()
+        worker.join(5)
+        assert done == [({}, None)]
+    other = sqlite3.connect(str(tmp_path / "v.sqlite"))
+    other.execute("BEGIN EXCLUSIVE")  # what another process's VACUUM holds
+    try:
+        assert cache.get_many(["甲"], wait=False) == {}
+        cache.put_many({"丙": np.ones(4)}, wait=False)
+    finally:
+        other.rollback()
+        other.close()
+    assert set(cache.get_many(["甲", "乙", "丙"])) == {"甲"}  # skipped writes left no trace
+    cache.put_many({"丁": np.ones(4, np.float32)})  # a waiting call still writes
+    assert set(cache.get_many(["丁"])) == {"丁"}
+    assert cache._db.execute("PRAGMA busy_timeout").fetchone()[0] == 30000  # restored
+
+
 def test_prune_deletes_what_no_build_used(tmp_path):
     clock = Clock()
     cache = VectorCache(tmp_path / "v.sqlite", "m", clock)
