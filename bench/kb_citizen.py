@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,6 +16,7 @@ OUTCOMES = ("answer right", "answer wrong", "answer unjudged", "clarify useful",
             "clarify useless", "clarify unjudged", "none, KB has it", "none, KB lacks it")
 """Outcome kinds, in report order. "Unjudged": the system offered an entry nobody labelled for
 that message (the labels pool only the candidates of the systems labelled)."""
+_SERVED = ("answer right", "clarify useful")
 
 
 def load_labelled(labels: Path, messages: Path) -> list[dict]:
@@ -95,18 +97,12 @@ def clarify_sweep(index: object, labelled: Sequence[dict], dev: Sequence[dict],
         Per value: citizen outcomes, and the dev answerable queries served (answered right or
         offered among the clarify candidates).
     """
-    from dataclasses import replace
-
     base, rows = index.config, []
     try:
         for value in values:
             index.config = replace(base, clarify_threshold=value)
-            served = 0
-            for q in dev:
-                res, gold = index.search(q["query"], 5), set(q["gold"])
-                ids = [c.id for c in res.candidates]
-                served += bool(gold) and (res.decision == "answer" and ids[0] in gold or
-                                          res.decision == "clarify" and bool(gold & set(ids)))
+            served = sum(outcome(index.search(q["query"], 5), set(q["gold"]), set(q["gold"]))
+                         in _SERVED for q in dev if q["gold"])
             rows.append({"clarify_threshold": value, "dev_served": served,
                          "dev_answerable": sum(1 for q in dev if q["gold"]),
                          **usefulness(lambda text: index.search(text, 5), labelled)})
