@@ -36,7 +36,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("未找到模型，请先运行 `govbot train` / no model: run `govbot train` first",
               file=sys.stderr)
         return 2
-    print(f"==> 启动服务 / serving on http://{args.host}:{args.port}", flush=True)
+    print(f"==> 正在启动 / starting on http://{args.host}:{args.port}", flush=True)
     run(settings, args.host, args.port)
     return 0
 

@@ -20,6 +20,8 @@ from bot.dialogue import DIALOGUE, Dialogue, load_agent
 from bot.errors import error_middleware
 from bot.settings import MAX_MESSAGE_BYTES, Settings
 from bot.training import model_path
+from knowledge.db import reachable
+from knowledge.errors import KnowledgeError
 from knowledge.records import Records
 from knowledge.service import KnowledgeService
 
@@ -79,10 +81,13 @@ async def dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness and readiness: database reachable, index size, agent loaded."""
-    kb = request.app[KB]
-    return web.json_response({"status": "ok", "entries_indexed": len(kb.index),
-                              "agent": DIALOGUE in request.app})
+    """Readiness for a proxy: 200 while the database answers, else 503 (this instance cannot
+    serve: answers, edits and the tracker all need it); with the index size and the agent."""
+    database = await asyncio.get_running_loop().run_in_executor(
+        None, reachable, request.app[ENGINE])
+    body = {"status": "ok" if database else "unavailable", "database": database,
+            "entries_indexed": len(request.app[KB].index), "agent": DIALOGUE in request.app}
+    return web.json_response(body, status=200 if database else 503)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -118,7 +123,23 @@ def _add_voice(app: web.Application) -> None:
     app.add_routes(voice_routes.routes())
 
 
+def _startup_exception_handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """Leave a coded error that stopped the start (an unreachable database, say) to the CLI,
+    which prints its code and message; aiohttp would log it with a traceback first."""
+    if isinstance(context.get("exception"), KnowledgeError):
+        _LOGGER.debug("start-up stopped: %s", context["exception"])
+        return
+    loop.default_exception_handler(context)
+
+
 def run(settings: Settings, host: str, port: int) -> None:
-    """Serve until SIGINT/SIGTERM (aiohttp shuts down cleanly on both)."""
+    """Serve until SIGINT/SIGTERM (aiohttp shuts down cleanly on both).
+
+    Raises:
+        KnowledgeError: The start failed on a coded error (bad database URL, unreachable
+            server, invalid thresholds); ``govbot serve`` prints it and exits with 2.
+    """
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(_startup_exception_handler)
     web.run_app(create_app(settings), host=host, port=port, access_log=None,
-                print=lambda msg: print(msg, flush=True))
+                print=lambda msg: print(msg, flush=True), loop=loop)

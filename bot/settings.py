@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
-from knowledge.errors import ValidationError
+from knowledge.errors import DatabaseError, ValidationError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,9 +83,17 @@ class Settings:
         return self.answer_threshold, self.clarify_threshold
 
     def ensure_dirs(self) -> None:
-        """Create the writable directories (and the SQLite file's folder)."""
+        """Create the writable directories (and the SQLite file's folder).
+
+        Raises:
+            DatabaseError: The SQLite file's folder cannot be created.
+        """
         self.var_dir.mkdir(parents=True, exist_ok=True)
         if self.database_url.startswith("sqlite:///"):
             path = Path(self.database_url[len("sqlite:///"):])
             if str(path) not in ("", ":memory:"):
-                path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise DatabaseError(f"无法创建数据库文件夹 {path.parent} / cannot create the "
+                                        f"database folder: {exc.strerror}") from exc

@@ -50,3 +50,10 @@ class ExportError(KnowledgeError):
     def __init__(self, code: str, message: str):
         super().__init__(f"{code}: {message}")
         self.code = code
+
+
+class DatabaseError(KnowledgeError):
+    """The database cannot be used: a malformed URL, a missing driver, an unreachable server,
+    or a schema newer than this code. The message never holds the URL's password."""
+
+    code = "database"

@@ -37,3 +37,14 @@ async def test_bugs_are_not_swallowed(aiohttp_client):
     client = await _app(aiohttp_client, RuntimeError("bug"))
     resp = await client.get("/api/x")
     assert resp.status == 500
+
+
+async def test_a_database_outage_is_a_503_to_retry_not_a_500(aiohttp_client):
+    from sqlalchemy.exc import OperationalError
+
+    down = OperationalError("SELECT 1", {}, Exception("connection refused\nDETAIL: more"))
+    client = await _app(aiohttp_client, down)
+    resp = await client.get("/api/x")
+    assert resp.status == 503
+    assert (await resp.json())["error"] == {"code": "database_unavailable",
+                                            "message": "数据库暂时不可用，请稍后再试"}

@@ -6,7 +6,7 @@ import pytest
 from bot.bootstrap import open_services
 from bot.settings import Settings
 from knowledge.decide import RetrievalConfig
-from knowledge.errors import ValidationError
+from knowledge.errors import DatabaseError, ValidationError
 
 
 def test_unset_or_blank_thresholds_keep_the_tuned_ones():
@@ -47,3 +47,13 @@ def test_serve_refuses_a_bad_threshold_before_it_starts(tmp_path, capsys, monkey
     monkeypatch.setattr(server, "run", lambda *a: pytest.fail("the server started"))
     assert main(["serve", "--port", "0"]) == 2
     assert "[invalid]" in capsys.readouterr().err
+
+
+def test_a_sqlite_folder_that_cannot_be_made_is_a_database_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    settings = Settings.from_env({"GOVBOT_VAR_DIR": str(tmp_path / "var"),
+                                  "GOVBOT_DATABASE_URL": f"sqlite:///{blocker}/govbot.db"})
+    with pytest.raises(DatabaseError, match="无法创建数据库文件夹"):
+        settings.ensure_dirs()
+    assert blocker.read_text() == "x"

@@ -1,0 +1,65 @@
+"""The database boundary: unusable URLs, drivers, servers and schemas give coded errors."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+from sqlalchemy import text
+
+from knowledge.db import make_engine, upgrade
+from knowledge.errors import DatabaseError
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # bound, never listening: a connection is refused
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("url, scheme", [
+    ("nonsense://host/db", "nonsense"),  # no such dialect
+    ("mysql://user:secret@host/db", "mysql"),  # a dialect whose driver is not installed
+    ("not a url at all", "not a url at all"),
+])
+def test_an_unusable_url_is_refused_without_echoing_it(url, scheme):
+    with pytest.raises(DatabaseError) as err:
+        make_engine(url)
+    assert err.value.code == "database" and f"（{scheme}）" in err.value.message
+    assert "secret" not in err.value.message
+
+
+def test_an_unreachable_server_names_it_without_the_password():
+    engine = make_engine(f"postgresql+psycopg2://govbot:s3cret@127.0.0.1:{_closed_port()}/kb")
+    with pytest.raises(DatabaseError) as err:
+        upgrade(engine)
+    message = err.value.message
+    assert "无法连接数据库" in message and "127.0.0.1" in message and "refused" in message
+    assert "s3cret" not in message and "***" in message
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("这不是数据库文件\n" * 100, encoding="utf-8")
+    with pytest.raises(DatabaseError, match="file is not a database"):
+        upgrade(make_engine(f"sqlite:///{path}"))
+    assert path.read_text(encoding="utf-8").startswith("这不是数据库文件")  # left as it was
+
+
+def test_a_schema_from_a_newer_govbot_is_refused_and_kept(sqlite_url):
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    with pytest.raises(DatabaseError, match="结构版本不为本程序所知"):
+        upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == \
+            "9999_from_the_future"
+
+
+def test_a_usable_database_migrates_twice_without_error(sqlite_url):
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    upgrade(engine)  # idempotent
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM kb_entries")).scalar_one() == 0
