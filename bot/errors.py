@@ -8,6 +8,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from sqlalchemy.exc import OperationalError
 
+from knowledge.db import is_outage
 from knowledge.errors import (ConflictError, ImportFileError, KnowledgeError, NotFoundError,
                               ValidationError)
 
@@ -95,9 +96,10 @@ async def error_middleware(request: web.Request,
         return error_response(exc.status, exc.code, exc.message)
     except KnowledgeError as exc:
         return error_response(KNOWLEDGE_STATUS.get(type(exc), 400), exc.code, exc.message)
-    except OperationalError as exc:  # the database is down or locked: try again, not a bug
-        _LOGGER.warning("database unavailable on %s: %s", request.path,
-                        str(exc.orig or exc).strip().splitlines()[0][:200])
+    except OperationalError as exc:
+        if not is_outage(exc):  # SQLite's "no such table", bad SQL: a bug, left as a 500
+            raise
+        _LOGGER.warning("database unavailable on %s: %s", request.path, type(exc.orig).__name__)
         return error_response(503, "database_unavailable", "数据库暂时不可用，请稍后再试")
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "payload_too_large", "请求内容过大")

@@ -18,9 +18,9 @@ from bot.channels.web import static_routes
 from bot.channels.rest import chat_routes
 from bot.dialogue import DIALOGUE, Dialogue, load_agent
 from bot.errors import error_middleware
+from bot.health import DatabaseProbe
 from bot.settings import MAX_MESSAGE_BYTES, Settings
 from bot.training import model_path
-from knowledge.db import reachable
 from knowledge.errors import KnowledgeError
 from knowledge.records import Records
 from knowledge.service import KnowledgeService
@@ -32,16 +32,22 @@ ENGINE = web.AppKey("engine", Engine)
 KB = web.AppKey("kb", KnowledgeService)
 RECORDS = web.AppKey("records", Records)
 AGENT_LOADING = web.AppKey("agent_loading", asyncio.Future)
+START_FAILED = web.AppKey("start_failed", threading.Event)
+PROBE = web.AppKey("db_probe", DatabaseProbe)
 
 
-def _preload_agent(settings: Settings, db_ready: threading.Event) -> Any:
+def _preload_agent(settings: Settings, db_ready: threading.Event,
+                   start_failed: threading.Event) -> Any:
     """Import Rasa and TensorFlow (the slow part of a cold start) while the database and the
-    index are prepared, then load the model once the database is migrated."""
+    index are prepared, then load the model once the database is migrated (not at all when
+    the start has failed meanwhile: the process is about to exit)."""
     import rasa.core.agent  # noqa: F401  (heavy import, overlapped with db and index set-up)
     model = model_path(settings)
     if not model.is_file():
         raise FileNotFoundError(f"模型不存在，请先运行 govbot train / no model at {model}")
     db_ready.wait()
+    if start_failed.is_set():
+        return None
     return load_agent(settings, str(model))
 
 
@@ -49,13 +55,17 @@ async def db_ctx(app: web.Application) -> AsyncIterator[None]:
     """Start loading the agent, migrate (and seed an empty) database; dispose on shutdown."""
     settings = app[SETTINGS]
     loop = asyncio.get_running_loop()
-    db_ready = threading.Event()
-    app[AGENT_LOADING] = loop.run_in_executor(None, _preload_agent, settings, db_ready)
+    db_ready, app[START_FAILED] = threading.Event(), threading.Event()
+    app[AGENT_LOADING] = loop.run_in_executor(None, _preload_agent, settings, db_ready,
+                                              app[START_FAILED])
     try:
         engine = await loop.run_in_executor(None, prepare_database, settings)
+    except BaseException:
+        app[START_FAILED].set()
+        raise
     finally:
         db_ready.set()
-    app[ENGINE] = engine
+    app[ENGINE], app[PROBE] = engine, DatabaseProbe(engine)
     yield
     engine.dispose()
 
@@ -63,8 +73,12 @@ async def db_ctx(app: web.Application) -> AsyncIterator[None]:
 async def kb_ctx(app: web.Application) -> AsyncIterator[None]:
     """Build the search index and share it with in-process actions."""
     settings = app[SETTINGS]
-    kb, records = await asyncio.get_running_loop().run_in_executor(
-        None, open_services, settings, app[ENGINE])
+    try:
+        kb, records = await asyncio.get_running_loop().run_in_executor(
+            None, open_services, settings, app[ENGINE])
+    except BaseException:
+        app[START_FAILED].set()
+        raise
     app[KB], app[RECORDS] = kb, records
     runtime.install(runtime.Services(kb=kb, records=records, hotline=settings.hotline))
     yield
@@ -81,10 +95,10 @@ async def dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Readiness for a proxy: 200 while the database answers, else 503 (this instance cannot
-    serve: answers, edits and the tracker all need it); with the index size and the agent."""
-    database = await asyncio.get_running_loop().run_in_executor(
-        None, reachable, request.app[ENGINE])
+    """Readiness (not liveness) for a proxy: 200 while the database answers, else 503 (this
+    instance cannot serve: answers, edits and the tracker all need it); with the index size
+    and whether the agent is loaded."""
+    database = await request.app[PROBE]()
     body = {"status": "ok" if database else "unavailable", "database": database,
             "entries_indexed": len(request.app[KB].index), "agent": DIALOGUE in request.app}
     return web.json_response(body, status=200 if database else 503)
@@ -123,10 +137,16 @@ def _add_voice(app: web.Application) -> None:
     app.add_routes(voice_routes.routes())
 
 
+_RUN_APP_FAILED = "unhandled exception during asyncio.run() shutdown"
+"""What ``web.run_app`` tells the loop about the exception that ended its main task."""
+
+
 def _startup_exception_handler(loop: asyncio.AbstractEventLoop, context: dict) -> None:
     """Leave a coded error that stopped the start (an unreachable database, say) to the CLI,
-    which prints its code and message; aiohttp would log it with a traceback first."""
-    if isinstance(context.get("exception"), KnowledgeError):
+    which prints its code and message; aiohttp would log it with a traceback first. Anything
+    else, and a coded error met elsewhere on the loop, is logged as usual."""
+    if context.get("message") == _RUN_APP_FAILED and isinstance(context.get("exception"),
+                                                                 KnowledgeError):
         _LOGGER.debug("start-up stopped: %s", context["exception"])
         return
     loop.default_exception_handler(context)
@@ -139,7 +159,11 @@ def run(settings: Settings, host: str, port: int) -> None:
         KnowledgeError: The start failed on a coded error (bad database URL, unreachable
             server, invalid thresholds); ``govbot serve`` prints it and exits with 2.
     """
+    app = create_app(settings)
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_startup_exception_handler)
-    web.run_app(create_app(settings), host=host, port=port, access_log=None,
-                print=lambda msg: print(msg, flush=True), loop=loop)
+    try:
+        web.run_app(app, host=host, port=port, access_log=None,
+                    print=lambda msg: print(msg, flush=True), loop=loop)
+    finally:
+        asyncio.set_event_loop(None)  # run_app made it current and has closed it

@@ -48,3 +48,21 @@ async def test_a_database_outage_is_a_503_to_retry_not_a_500(aiohttp_client):
     assert resp.status == 503
     assert (await resp.json())["error"] == {"code": "database_unavailable",
                                             "message": "数据库暂时不可用，请稍后再试"}
+
+
+async def test_a_missing_table_on_sqlite_is_a_bug_not_an_outage(aiohttp_client, tmp_path):
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from knowledge.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT * FROM kb_entries"))  # never migrated
+    except OperationalError as exc:
+        bug = exc
+    engine.dispose()
+    client = await _app(aiohttp_client, bug)
+    resp = await client.get("/api/x")
+    assert resp.status == 500

@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from bot import server, training
+from bot.health import DatabaseProbe
 from bot.cli import main
 
 
@@ -55,8 +56,13 @@ class _Forwarder:
         self.port = self.server.sockets[0].getsockname()[1]  # the same port when restarted
 
     async def _serve(self, reader, writer) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self.target)
-        self._pipes |= {writer, up_writer}
+        self._pipes.add(writer)
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self._pipes.add(up_writer)
 
         async def pipe(src, dst):
             try:
@@ -85,7 +91,7 @@ async def test_healthz_follows_the_database_down_and_back(pg_url, aiohttp_client
     from knowledge.service import KnowledgeService
 
     url = make_url(pg_url)
-    relay = _Forwarder(url.host, url.port)
+    relay = _Forwarder(url.host or "127.0.0.1", url.port or 5432)
     await relay.start()
     engine = make_engine(str(url.set(host="127.0.0.1", port=relay.port)))
     loop = asyncio.get_running_loop()
@@ -94,6 +100,7 @@ async def test_healthz_follows_the_database_down_and_back(pg_url, aiohttp_client
     await loop.run_in_executor(None, kb.load_index)
     app = web.Application()
     app[server.ENGINE], app[server.KB] = engine, kb
+    app[server.PROBE] = DatabaseProbe(engine)
     app.router.add_get("/healthz", server.healthz)
     client = await aiohttp_client(app)
     try:
@@ -110,3 +117,19 @@ async def test_healthz_follows_the_database_down_and_back(pg_url, aiohttp_client
     finally:
         await relay.stop()
         engine.dispose()
+
+
+def test_a_failed_start_does_not_load_the_model(tmp_path, monkeypatch):
+    import threading
+
+    from bot.settings import Settings
+
+    model = tmp_path / "model.tar.gz"
+    model.write_bytes(b"")
+    monkeypatch.setattr(server, "model_path", lambda settings: model)
+    monkeypatch.setattr(server, "load_agent", lambda *a: pytest.fail("the model was loaded"))
+    ready, failed = threading.Event(), threading.Event()
+    ready.set()
+    failed.set()
+    assert server._preload_agent(Settings.from_env({"GOVBOT_VAR_DIR": str(tmp_path)}), ready,
+                                 failed) is None

@@ -63,3 +63,44 @@ def test_a_usable_database_migrates_twice_without_error(sqlite_url):
     upgrade(engine)  # idempotent
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM kb_entries")).scalar_one() == 0
+
+
+def test_a_bad_port_and_a_password_in_the_query_stay_out_of_messages():
+    with pytest.raises(DatabaseError) as err:
+        make_engine("postgresql://govbot:s3cret@db:54x2/kb")
+    assert "s3cret" not in err.value.message and "54x2" not in err.value.message
+    engine = make_engine(f"postgresql://govbot@127.0.0.1:{_closed_port()}/kb?password=s3cret")
+    with pytest.raises(DatabaseError) as err:
+        upgrade(engine)
+    assert "s3cret" not in err.value.message and "无法连接数据库" in err.value.message
+
+
+def test_an_unknown_target_revision_is_our_bug_not_the_database(sqlite_url):
+    from alembic.util.exc import CommandError
+
+    engine = make_engine(sqlite_url)
+    with pytest.raises(CommandError):
+        upgrade(engine, "no_such_revision")
+
+
+def test_outages_are_told_from_bugs(tmp_path):
+    from sqlalchemy.exc import OperationalError
+
+    from knowledge.db import is_outage
+
+    url = f"sqlite:///{tmp_path / 'kb.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with pytest.raises(OperationalError) as bug, engine.connect() as conn:
+        conn.execute(text("SELECT * FROM no_such_table"))
+    assert not is_outage(bug.value)
+    holder = engine.raw_connection()
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(OperationalError) as locked, make_engine(url).connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")  # a write waits for no one
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        assert "locked" in str(locked.value) and is_outage(locked.value)
+    finally:
+        holder.rollback()
+        holder.close()
