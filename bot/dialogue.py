@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from bot.channels.base import InboundMessage, Preferences, TurnResult, messages_from_rasa
 from bot.settings import Settings
+from knowledge.db import CONNECT_TIMEOUT_S, PG_KEEPALIVES
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -25,9 +26,13 @@ def make_tracker_store(database_url: str) -> Any:
     dialect = url.get_backend_name()
     if dialect == "sqlite":
         return SQLTrackerStore(dialect="sqlite", db=url.database)
+    query = dict(url.query)
+    if url.drivername in ("postgresql", "postgresql+psycopg2"):  # as knowledge.db.make_engine
+        for key, value in (("connect_timeout", CONNECT_TIMEOUT_S), *PG_KEEPALIVES.items()):
+            query.setdefault(key, str(value))
     return SQLTrackerStore(dialect=url.drivername, host=url.host, port=url.port,
                            db=url.database, username=url.username, password=url.password,
-                           query=dict(url.query) or None)
+                           query=query or None)
 
 
 def make_lock_store(lock_store_url: str) -> Any:

@@ -9,8 +9,8 @@ from typing import Iterator
 
 from alembic import command
 from alembic.config import Config
-from alembic.script.revision import ResolutionError
-from alembic.util.exc import CommandError
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
@@ -24,8 +24,17 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 CONNECT_TIMEOUT_S = 10
 """How long a PostgreSQL connection attempt may take (unless the URL sets ``connect_timeout``):
 a server that drops packets then fails a health check instead of holding it for minutes."""
-_SQLITE_OUTAGES = ("database is locked", "unable to open", "disk i/o error", "readonly",
-                   "database or disk is full")
+PROBE_MS = 3000
+"""A health probe's statement timeout on PostgreSQL."""
+PG_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+                 "keepalives_count": 3}
+"""TCP keepalives of a PostgreSQL connection: a server gone silent is noticed in about 25 s
+rather than the system's two hours."""
+_SQLITE_OUTAGES = frozenset({"database is locked", "unable to open database file",
+                             "disk i/o error", "attempt to write a readonly database",
+                             "database or disk is full"})
+_PG_OUTAGE_CLASSES = ("08", "53", "57", "58")  # connection, resources, operator, system
+_PG_OUTAGE_CODES = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock
 
 
 def make_engine(url: str) -> Engine:
@@ -43,9 +52,10 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
         if parsed.drivername.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        elif parsed.drivername in ("postgresql", "postgresql+psycopg2") and \
-                "connect_timeout" not in parsed.query:
-            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
+        elif parsed.drivername in ("postgresql", "postgresql+psycopg2"):
+            kwargs["connect_args"] = {k: v for k, v in (
+                ("connect_timeout", CONNECT_TIMEOUT_S), *PG_KEEPALIVES.items())
+                if k not in parsed.query}
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError, ValueError, TypeError) as exc:
         # NoSuchModuleError is an ArgumentError; a bad port or option a ValueError
@@ -105,7 +115,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
     Raises:
         DatabaseError: The server cannot be reached (or refuses the login), or the database
-            carries a revision this code does not know (written by a newer govbot).
+            carries a revision this code does not know (written by a newer govbot); it is
+            then left as it is.
     """
     cfg = alembic_config(str(engine.url))
     try:
@@ -114,15 +125,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         raise DatabaseError(f"无法连接数据库 {_where(engine)} / cannot connect to the database: "
                             f"{_first_line(exc)}") from exc
     with connection, connection.begin():
+        known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+        unknown = sorted(set(MigrationContext.configure(connection).get_current_heads()) - known)
+        if unknown:
+            raise DatabaseError(f"数据库 {_where(engine)} 的结构版本 {', '.join(unknown)} 不为本程序"
+                                f"所知（可能由更新的 govbot 写入）/ unknown schema revision")
         cfg.attributes["connection"] = connection
-        try:
-            command.upgrade(cfg, revision)
-        except CommandError as exc:
-            cause = exc.__cause__
-            if not isinstance(cause, ResolutionError) or cause.argument == revision:
-                raise  # our own migrations are broken: a bug, not the operator's database
-            raise DatabaseError(f"数据库 {_where(engine)} 的结构版本不为本程序所知（可能由更新的 "
-                                f"govbot 写入）/ unknown schema revision: {exc}") from exc
+        command.upgrade(cfg, revision)
     _LOGGER.info("database at revision %s", revision)
 
 
@@ -138,6 +147,8 @@ def reachable(engine: Engine) -> bool:
     """
     try:
         with engine.connect() as connection:  # a deleted SQLite file comes back empty: no row
+            if connection.dialect.name == "postgresql":  # a lock or a hung server: give up
+                connection.exec_driver_sql(f"SET LOCAL statement_timeout = {PROBE_MS}")
             connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         return True
     except DBAPIError as exc:
@@ -149,12 +160,22 @@ def reachable(engine: Engine) -> bool:
 
 def is_outage(exc: OperationalError) -> bool:
     """Whether an ``OperationalError`` means the database is unavailable for now (to retry),
-    rather than a bug: a lost or refused connection, or SQLite locked, unopenable or full.
-    SQLite reports a missing table or bad SQL as an ``OperationalError`` too; those are bugs.
+    rather than a bug.
+
+    Outages: a lost or refused connection; on PostgreSQL the connection, resource, operator
+    and system error classes, a serialization failure, a deadlock or a lock not available;
+    on SQLite a locked, unopenable, read-only or full file. SQLite reports a missing table or
+    bad SQL as an ``OperationalError`` too, and PostgreSQL a statement too complex: bugs.
     """
-    if exc.connection_invalidated or not isinstance(exc.orig, sqlite3.Error):
-        return True  # PostgreSQL's OperationalError is about the connection or the server
-    return any(part in str(exc.orig).lower() for part in _SQLITE_OUTAGES)
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if isinstance(orig, sqlite3.Error):
+        return str(orig).strip().lower() in _SQLITE_OUTAGES
+    code = getattr(orig, "pgcode", None)
+    if code is None:  # the client's own: no connection, or it broke
+        return True
+    return code.startswith(_PG_OUTAGE_CLASSES) or code in _PG_OUTAGE_CODES
 
 
 def is_migrated(engine: Engine) -> bool:

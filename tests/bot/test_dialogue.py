@@ -1,6 +1,8 @@
 """The in-process action endpoint: a failing action apologises with the configured hotline."""
 import asyncio
 
+import pytest
+
 from bot.dialogue import InProcessActionEndpoint
 
 
@@ -33,3 +35,14 @@ def test_unknown_action_is_reported_not_swallowed() -> None:
         assert exc.status == 404
     else:
         raise AssertionError("an unknown action must raise, not answer")
+
+
+@pytest.mark.postgres
+def test_the_tracker_store_connects_with_a_timeout_and_keepalives(pg_url) -> None:
+    from bot.dialogue import make_tracker_store
+
+    engine = make_tracker_store(pg_url).engine
+    with engine.connect() as conn:  # what libpq really connected with
+        params = conn.connection.dbapi_connection.info.dsn_parameters
+    engine.dispose()
+    assert params["connect_timeout"] == "10" and params["keepalives_idle"] == "10"

@@ -119,17 +119,21 @@ async def test_healthz_follows_the_database_down_and_back(pg_url, aiohttp_client
         engine.dispose()
 
 
-def test_a_failed_start_does_not_load_the_model(tmp_path, monkeypatch):
-    import threading
-
+async def test_a_database_that_fails_the_start_stops_the_model_load(tmp_path, monkeypatch):
     from bot.settings import Settings
+    from knowledge.errors import DatabaseError
+
+    def unreachable(settings):
+        raise DatabaseError("无法连接数据库")
 
     model = tmp_path / "model.tar.gz"
     model.write_bytes(b"")
     monkeypatch.setattr(server, "model_path", lambda settings: model)
+    monkeypatch.setattr(server, "prepare_database", unreachable)
     monkeypatch.setattr(server, "load_agent", lambda *a: pytest.fail("the model was loaded"))
-    ready, failed = threading.Event(), threading.Event()
-    ready.set()
-    failed.set()
-    assert server._preload_agent(Settings.from_env({"GOVBOT_VAR_DIR": str(tmp_path)}), ready,
-                                 failed) is None
+    app = web.Application()
+    app[server.SETTINGS] = Settings.from_env({"GOVBOT_VAR_DIR": str(tmp_path)})
+    with pytest.raises(DatabaseError):
+        async for _ in server.db_ctx(app):  # the real preload: imports Rasa, then stops
+            pass
+    assert app[server.START_FAILED].is_set() and await app[server.AGENT_LOADING] is None

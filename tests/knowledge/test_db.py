@@ -50,7 +50,7 @@ def test_a_schema_from_a_newer_govbot_is_refused_and_kept(sqlite_url):
     upgrade(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
-    with pytest.raises(DatabaseError, match="结构版本不为本程序所知"):
+    with pytest.raises(DatabaseError, match="9999_from_the_future 不为本程序所知"):
         upgrade(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == \
@@ -104,3 +104,54 @@ def test_outages_are_told_from_bugs(tmp_path):
     finally:
         holder.rollback()
         holder.close()
+
+
+def _libpq_parameters(engine) -> dict:
+    with engine.connect() as conn:  # what libpq really connected with
+        params = conn.connection.dbapi_connection.info.dsn_parameters
+    engine.dispose()
+    return params
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_time_out_and_keep_alive_unless_the_url_says(pg_url):
+    params = _libpq_parameters(make_engine(pg_url))
+    assert params["connect_timeout"] == "10" and params["keepalives_idle"] == "10"
+    params = _libpq_parameters(make_engine(pg_url + "?connect_timeout=3"))
+    assert params["connect_timeout"] == "3" and params["keepalives_count"] == "3"
+
+
+@pytest.mark.postgres
+def test_postgresql_outages_and_bugs_by_sqlstate(pg_url):
+    from sqlalchemy.exc import OperationalError
+
+    from knowledge.db import is_outage
+
+    engine = make_engine(pg_url)
+    with pytest.raises(OperationalError) as cancelled, engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 50")
+        conn.exec_driver_sql("SELECT pg_sleep(2)")
+    assert cancelled.value.orig.pgcode == "57014" and is_outage(cancelled.value)
+    columns = ", ".join(f"c{i} int" for i in range(1700))
+    with pytest.raises(OperationalError) as too_wide, engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE too_wide ({columns})")
+    assert too_wide.value.orig.pgcode == "54011" and not is_outage(too_wide.value)  # our bug
+    refused = make_engine(f"postgresql://govbot@127.0.0.1:{_closed_port()}/kb")
+    with pytest.raises(OperationalError) as down, refused.connect():
+        pass
+    assert down.value.orig.pgcode is None and is_outage(down.value)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_probe_gives_up_on_a_locked_schema_table(pg_url):
+    from knowledge.db import reachable
+
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    assert reachable(engine)
+    with engine.begin() as holder:
+        holder.exec_driver_sql("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
+        assert not reachable(engine)  # after the probe's statement timeout, not forever
+    assert reachable(engine)
+    engine.dispose()
