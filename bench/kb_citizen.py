@@ -98,13 +98,14 @@ def clarify_sweep(index: object, labelled: Sequence[dict], dev: Sequence[dict],
         offered among the clarify candidates).
     """
     base, rows = index.config, []
+    answerable = [q for q in dev if q["gold"]]
     try:
         for value in values:
             index.config = replace(base, clarify_threshold=value)
             served = sum(outcome(index.search(q["query"], 5), set(q["gold"]), set(q["gold"]))
-                         in _SERVED for q in dev if q["gold"])
+                         in _SERVED for q in answerable)
             rows.append({"clarify_threshold": value, "dev_served": served,
-                         "dev_answerable": sum(1 for q in dev if q["gold"]),
+                         "dev_answerable": len(answerable),
                          **usefulness(lambda text: index.search(text, 5), labelled)})
     finally:
         index.config = base

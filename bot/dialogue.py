@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from bot.channels.base import InboundMessage, Preferences, TurnResult, messages_from_rasa
 from bot.settings import Settings
-from knowledge.db import CONNECT_TIMEOUT_S, PG_KEEPALIVES
+from knowledge.db import pg_connect_defaults
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -26,10 +26,7 @@ def make_tracker_store(database_url: str) -> Any:
     dialect = url.get_backend_name()
     if dialect == "sqlite":
         return SQLTrackerStore(dialect="sqlite", db=url.database)
-    query = dict(url.query)
-    if url.drivername in ("postgresql", "postgresql+psycopg2"):  # as knowledge.db.make_engine
-        for key, value in (("connect_timeout", CONNECT_TIMEOUT_S), *PG_KEEPALIVES.items()):
-            query.setdefault(key, str(value))
+    query = {**url.query, **{k: str(v) for k, v in pg_connect_defaults(url).items()}}
     return SQLTrackerStore(dialect=url.drivername, host=url.host, port=url.port,
                            db=url.database, username=url.username, password=url.password,
                            query=query or None)

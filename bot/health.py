@@ -7,13 +7,14 @@ from typing import Optional
 
 from sqlalchemy.engine import Engine
 
-from knowledge.db import reachable
+from knowledge.db import PROBE_MS, reachable
 
 _LOGGER = logging.getLogger(__name__)
 
-PROBE_TIMEOUT_S = 3.0
+PROBE_TIMEOUT_S = PROBE_MS / 1000
 """A probe slower than this reports the database as unavailable (a proxy checks every few
-seconds; the probe itself may go on, bounded by the driver's connect timeout)."""
+seconds; the probe itself may go on, bounded by the driver's connect timeout and, on
+PostgreSQL, the same statement timeout)."""
 
 
 class DatabaseProbe:

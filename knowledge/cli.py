@@ -12,15 +12,13 @@ _LOGGER = logging.getLogger(__name__)
 
 
 def _open(args: argparse.Namespace, build_index: bool = False) -> Any:
+    from bot.bootstrap import prepare_database
     from bot.settings import Settings
-    from knowledge.db import make_engine, upgrade
     from knowledge.service import KnowledgeService
     settings = Settings.from_env(database_url=args.db,
                                  answer_threshold=getattr(args, "answer_threshold", None),
                                  clarify_threshold=getattr(args, "clarify_threshold", None))
-    settings.ensure_dirs()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = prepare_database(settings, seed=False)
     kb = KnowledgeService(engine, thresholds=settings.thresholds)
     if build_index:
         kb.load_index()

@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +33,7 @@ rather than the system's two hours."""
 _SQLITE_OUTAGES = frozenset({"database is locked", "unable to open database file",
                              "disk i/o error", "attempt to write a readonly database",
                              "database or disk is full"})
+_PSYCOPG2 = ("postgresql", "postgresql+psycopg2")  # the URL forms of our PostgreSQL driver
 _PG_OUTAGE_CLASSES = ("08", "53", "57", "58")  # connection, resources, operator, system
 _PG_OUTAGE_CODES = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock
 
@@ -52,10 +53,8 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
         if parsed.drivername.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        elif parsed.drivername in ("postgresql", "postgresql+psycopg2"):
-            kwargs["connect_args"] = {k: v for k, v in (
-                ("connect_timeout", CONNECT_TIMEOUT_S), *PG_KEEPALIVES.items())
-                if k not in parsed.query}
+        elif parsed.drivername in _PSYCOPG2:
+            kwargs["connect_args"] = pg_connect_defaults(parsed)
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError, ValueError, TypeError) as exc:
         # NoSuchModuleError is an ArgumentError; a bad port or option a ValueError
@@ -71,6 +70,22 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
     return engine
+
+
+def pg_connect_defaults(url: URL) -> dict[str, int]:
+    """The connection timeout and keepalives a psycopg2 connection gets, less those ``url``
+    sets itself (for ``make_engine`` and Rasa's tracker store alike).
+
+    Args:
+        url: A database URL.
+
+    Returns:
+        libpq parameter -> value; empty for any other driver.
+    """
+    if url.drivername not in _PSYCOPG2:
+        return {}
+    return {key: value for key, value in (("connect_timeout", CONNECT_TIMEOUT_S),
+                                          *PG_KEEPALIVES.items()) if key not in url.query}
 
 
 def session_factory(engine: Engine) -> sessionmaker:
