@@ -43,17 +43,21 @@ def uninstall() -> None:
         _SERVICES = None
 
 
+class NotInstalled(RuntimeError):
+    """Actions ran before their services were installed (use ``govbot serve`` or
+    ``govbot actions``, which install them)."""
+
+
 def services() -> Services:
-    """The installed services; a standalone action server builds its own from the environment."""
-    global _SERVICES
+    """The services the server (or ``govbot actions``) installed.
+
+    Raises:
+        NotInstalled: Nothing installed them.
+    """
     with _LOCK:
         if _SERVICES is None:
-            from bot.bootstrap import open_services
-            from bot.settings import Settings
-            settings = Settings.from_env()
-            _LOGGER.info("standalone action server: opening %s", settings.database_url)
-            kb, records = open_services(settings)
-            _SERVICES = Services(kb=kb, records=records, hotline=settings.hotline)
+            raise NotInstalled("actions need govbot's services: run them with `govbot serve` "
+                               "or `govbot actions`")
         return _SERVICES
 
 

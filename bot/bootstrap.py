@@ -17,6 +17,7 @@ _LOGGER = logging.getLogger(__name__)
 
 def prepare_database(settings: Settings, seed: bool = True) -> Engine:
     """Migrate the database to head; load the seed KB if it has no entries yet."""
+    settings.apply()
     settings.ensure_dirs()
     engine = make_engine(settings.database_url)
     upgrade(engine)
@@ -30,6 +31,7 @@ def prepare_database(settings: Settings, seed: bool = True) -> Engine:
 
 def open_services(settings: Settings, engine: Engine = None) -> Tuple[KnowledgeService, Records]:
     """A KnowledgeService with its index built, and the Records helper, on one engine."""
+    settings.apply()
     engine = engine or prepare_database(settings)
     kb = KnowledgeService(engine, poll_seconds=settings.kb_poll_seconds,
                           thresholds=settings.thresholds)

@@ -69,6 +69,18 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_actions(args: argparse.Namespace) -> int:
+    """A separate rasa-sdk action server, sharing the database with the servers."""
+    from actions import runtime
+    from bot.bootstrap import open_services
+    from rasa_sdk.endpoint import run as run_action_server
+    settings = _settings(args)
+    kb, records = open_services(settings)
+    runtime.install(runtime.Services(kb=kb, records=records, hotline=settings.hotline))
+    run_action_server("actions", port=args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (Chinese / English help)."""
     parser = argparse.ArgumentParser(prog="govbot", description=DESCRIPTION)
@@ -95,13 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument("--db", help=db_help)
     shell.set_defaults(func=cmd_shell)
 
+    actions = sub.add_parser("actions", help="单独的动作服务器 / a separate action server")
+    actions.add_argument("--port", type=int, default=5055, help="端口 / port")
+    actions.add_argument("--db", help=db_help)
+    actions.set_defaults(func=cmd_actions)
+
     db = sub.add_parser("db", help="数据库 / database")
     db_sub = db.add_subparsers(dest="db_command", metavar="命令/command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="迁移到最新结构 / migrate to the latest schema")
     upgrade.add_argument("--db", help=db_help)
     upgrade.set_defaults(func=cmd_db_upgrade)
 
-    from knowledge.cli import add_kb_commands
+    from bot.kb_cli import add_kb_commands
     add_kb_commands(sub, db_help)
     return parser
 

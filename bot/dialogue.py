@@ -1,10 +1,13 @@
 """The Rasa agent in-process: SQL tracker store, optional Redis lock store, in-process actions."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 from collections import OrderedDict
-from typing import Any, Dict, Optional
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any, Awaitable, Dict, Optional, TypeVar
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -16,20 +19,72 @@ from knowledge.db import pg_connect_defaults
 _LOGGER = logging.getLogger(__name__)
 
 PREF_CACHE_SIZE = 10_000
+WORKER_THREADS = 8
+"""Threads for blocking work (custom actions, tracker reads and writes): a slow database
+holds up a thread, never the event loop."""
+_T = TypeVar("_T")
+_THREAD = threading.local()
+
+
+def make_worker_pool(threads: int = WORKER_THREADS) -> ThreadPoolExecutor:
+    """The bounded pool that blocking dialogue work runs on."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="govbot-work")
+
+
+def _run_here(coro: Awaitable[_T]) -> _T:
+    """Run a coroutine to completion on this worker thread's own event loop."""
+    loop = getattr(_THREAD, "loop", None)
+    if loop is None:
+        loop = _THREAD.loop = asyncio.new_event_loop()
+    return loop.run_until_complete(coro)
+
+
+async def off_loop(executor: Optional[Executor], coro: Awaitable[_T]) -> _T:
+    """Run a coroutine whose body blocks (rasa-sdk actions, Rasa's SQL tracker store) on a
+    worker thread, so the server's loop keeps serving meanwhile."""
+    return await asyncio.get_running_loop().run_in_executor(executor, _run_here, coro)
+
 ACTION_FAILED = "抱歉，系统暂时出了点问题，刚才的内容没有保存。请稍后再说一遍，或拨打 {hotline} 热线。"
 
 
-def make_tracker_store(database_url: str) -> Any:
-    """Rasa's SQLTrackerStore on the same database as the knowledge base."""
+def _threaded_store_class() -> Any:
     from rasa.core.tracker_store import SQLTrackerStore
+
+    class ThreadedSQLTrackerStore(SQLTrackerStore):
+        """Rasa's SQL tracker store, whose blocking queries run on the worker pool."""
+
+        executor: Optional[Executor] = None
+
+        async def save(self, tracker: Any) -> None:
+            await off_loop(self.executor, super().save(tracker))
+
+        async def retrieve(self, sender_id: str) -> Any:
+            return await off_loop(self.executor, super().retrieve(sender_id))
+
+        async def retrieve_full_tracker(self, sender_id: str) -> Any:
+            return await off_loop(self.executor, super().retrieve_full_tracker(sender_id))
+
+        async def keys(self) -> Any:
+            return await off_loop(self.executor, super().keys())
+
+    return ThreadedSQLTrackerStore
+
+
+def make_tracker_store(database_url: str, executor: Optional[Executor] = None) -> Any:
+    """Rasa's SQLTrackerStore on the same database as the knowledge base; its queries run on
+    ``executor`` (the default pool when None)."""
+    store_cls = _threaded_store_class()
     url = make_url(database_url)
     dialect = url.get_backend_name()
     if dialect == "sqlite":
-        return SQLTrackerStore(dialect="sqlite", db=url.database)
-    query = {**url.query, **{k: str(v) for k, v in pg_connect_defaults(url).items()}}
-    return SQLTrackerStore(dialect=url.drivername, host=url.host, port=url.port,
-                           db=url.database, username=url.username, password=url.password,
-                           query=query or None)
+        store = store_cls(dialect="sqlite", db=url.database)
+    else:
+        query = {**url.query, **{k: str(v) for k, v in pg_connect_defaults(url).items()}}
+        store = store_cls(dialect=url.drivername, host=url.host, port=url.port,
+                          db=url.database, username=url.username, password=url.password,
+                          query=query or None)
+    store.executor = executor
+    return store
 
 
 def make_lock_store(lock_store_url: str) -> Any:
@@ -46,7 +101,8 @@ def make_lock_store(lock_store_url: str) -> Any:
 class InProcessActionEndpoint:
     """Looks like Rasa's ``EndpointConfig`` but runs rasa-sdk actions in this process."""
 
-    def __init__(self, package: str = "actions", hotline: str = "12345") -> None:
+    def __init__(self, package: str = "actions", hotline: str = "12345",
+                 executor: Optional[Executor] = None) -> None:
         from rasa_sdk.executor import ActionExecutor
         self.url = "inprocess://" + package
         self.kwargs: Dict[str, Any] = {}
@@ -55,6 +111,7 @@ class InProcessActionEndpoint:
         self.token = None
         self.cafile = None
         self.hotline = hotline
+        self.pool = executor
         self._executor = ActionExecutor()
         self._executor.register_package(package)
 
@@ -66,7 +123,9 @@ class InProcessActionEndpoint:
         from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
         payload = kwargs.get("json") or {}
         try:
-            return await self._executor.run(payload)
+            # rasa-sdk calls a synchronous ``run`` inline: on a worker thread, so that a KB
+            # search or a slow database never holds up the server's loop.
+            return await off_loop(self.pool, self._executor.run(payload))
         except ActionExecutionRejection as exc:
             body = json.dumps({"action_name": exc.action_name, "error": exc.message})
             raise ClientResponseError(400, "rejected", body) from exc
@@ -114,8 +173,12 @@ class Dialogue:
         for raw in collector.messages:
             custom = raw.get("custom") or {}
             if custom.get("type") == "preferences":
-                prefs = Preferences(**custom["preferences"])
-                self._remember(message.sender, prefs)
+                try:
+                    prefs = Preferences.parse(custom.get("preferences"))
+                except ValueError as exc:  # e.g. a remote action server of another version
+                    _LOGGER.error("ignoring invalid preferences from an action: %s", exc)
+                else:
+                    self._remember(message.sender, prefs)
                 raw = dict(raw, custom=None)
             replies.append(raw)
         return TurnResult(messages=messages_from_rasa(replies), preferences=prefs)
@@ -143,7 +206,7 @@ class Dialogue:
 DIALOGUE = web.AppKey("dialogue", Dialogue)
 
 
-def load_agent(settings: Settings, model: str) -> Any:
+def load_agent(settings: Settings, model: str, executor: Optional[Executor] = None) -> Any:
     """Load the trained model with our tracker store, lock store and action endpoint."""
     from rasa.core.agent import Agent
     from rasa.utils.endpoints import EndpointConfig
@@ -155,7 +218,7 @@ def load_agent(settings: Settings, model: str) -> Any:
     patch_action_result_validation()
     endpoint: Any = (EndpointConfig(url=settings.action_endpoint_url)
                      if settings.action_endpoint_url
-                     else InProcessActionEndpoint(hotline=settings.hotline))
-    return Agent.load(model, tracker_store=make_tracker_store(settings.database_url),
+                     else InProcessActionEndpoint(hotline=settings.hotline, executor=executor))
+    return Agent.load(model, tracker_store=make_tracker_store(settings.database_url, executor),
                       lock_store=make_lock_store(settings.lock_store_url),
                       action_endpoint=endpoint)

@@ -14,8 +14,15 @@ REQUESTS = Counter("govbot_http_requests_total", "HTTP requests", ["route", "sta
 LATENCY = Histogram("govbot_http_request_seconds", "HTTP request latency", ["route"],
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 TURNS = Counter("govbot_turns_total", "Dialogue turns handled", ["channel"])
-KB_DECISIONS = Counter("govbot_kb_decisions_total", "Knowledge-base search decisions", ["decision"])
+TURN_FAILURES = Counter("govbot_turn_failures_total", "Dialogue turns that failed", ["channel"])
+DUPLICATES = Counter("govbot_duplicate_messages_total",
+                     "Retried messages answered with the reply already given", ["channel"])
+KB_DECISIONS = Counter("govbot_kb_decisions_total", "Knowledge-base search decisions",
+                       ["channel", "decision"])
 HANDOFFS = Counter("govbot_handoffs_total", "Handoffs to a person", ["channel"])
+TICKETS = Counter("govbot_tickets_total", "Requests and complaints filed", ["channel"])
+# Every ``channel`` label is a registered channel name (``bot.turns.TurnRunner`` refuses
+# others), so no request can create new series.
 
 
 @web.middleware

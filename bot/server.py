@@ -5,6 +5,7 @@ import asyncio
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator
 
 from aiohttp import web
@@ -14,13 +15,16 @@ from actions import runtime
 from bot import metrics
 from bot.bootstrap import open_services, prepare_database
 from bot.channels.registry import CHANNELS
+from bot.channels.rest import ApiInput
 from bot.channels.web import static_routes
-from bot.channels.rest import chat_routes
-from bot.dialogue import DIALOGUE, Dialogue, load_agent
+from bot.dialogue import DIALOGUE, Dialogue, load_agent, make_worker_pool
 from bot.errors import error_middleware
 from bot.health import DatabaseProbe
+from bot.voice_api import voice_routes
 from bot.settings import MAX_MESSAGE_BYTES, Settings
 from bot.training import model_path
+from bot.turns import TurnRunner
+from knowledge.deliveries import DeliveryStore
 from knowledge.errors import KnowledgeError
 from knowledge.records import Records
 from knowledge.service import KnowledgeService
@@ -34,10 +38,13 @@ RECORDS = web.AppKey("records", Records)
 AGENT_LOADING = web.AppKey("agent_loading", asyncio.Future)
 START_FAILED = web.AppKey("start_failed", threading.Event)
 PROBE = web.AppKey("db_probe", DatabaseProbe)
+RUNNER = web.AppKey("runner", TurnRunner)
+WORKERS = web.AppKey("workers", ThreadPoolExecutor)
+PRUNE_EVERY_S = 3600.0
 
 
 def _preload_agent(settings: Settings, db_ready: threading.Event,
-                   start_failed: threading.Event) -> Any:
+                   start_failed: threading.Event, workers: ThreadPoolExecutor) -> Any:
     """Import Rasa and TensorFlow (the slow part of a cold start) while the database and the
     index are prepared, then load the model once the database is migrated (not at all when
     the start has failed meanwhile: the process is about to exit)."""
@@ -48,7 +55,7 @@ def _preload_agent(settings: Settings, db_ready: threading.Event,
     db_ready.wait()
     if start_failed.is_set():
         return None
-    return load_agent(settings, str(model))
+    return load_agent(settings, str(model), workers)
 
 
 async def db_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -57,7 +64,7 @@ async def db_ctx(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     db_ready, app[START_FAILED] = threading.Event(), threading.Event()
     app[AGENT_LOADING] = loop.run_in_executor(None, _preload_agent, settings, db_ready,
-                                              app[START_FAILED])
+                                              app[START_FAILED], app[WORKERS])
     try:
         engine = await loop.run_in_executor(None, prepare_database, settings)
     except BaseException:
@@ -94,6 +101,32 @@ async def dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The bounded pool for blocking dialogue work; stopped after everything else."""
+    yield
+    app[WORKERS].shutdown(wait=False, cancel_futures=True)
+
+
+async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Exactly-once delivery on the shared database, and an hourly prune of old records."""
+    store = DeliveryStore(app[ENGINE])
+    app[RUNNER].deliveries = store
+
+    async def prune() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                deleted = await loop.run_in_executor(app[WORKERS], store.prune)
+                _LOGGER.debug("pruned %d old deliveries", deleted)
+            except Exception:  # noqa: BLE001 - a failed prune is retried next hour
+                _LOGGER.warning("pruning deliveries failed", exc_info=True)
+            await asyncio.sleep(PRUNE_EVERY_S)
+
+    task = asyncio.create_task(prune())
+    yield
+    task.cancel()
+
+
 async def healthz(request: web.Request) -> web.Response:
     """Readiness (not liveness) for a proxy: 200 while the database answers, else 503 (this
     instance cannot serve: answers, edits and the tracker all need it); with the index size
@@ -105,36 +138,34 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings) -> web.Application:
-    """Assemble the application; resources open in ``cleanup_ctx`` order."""
+    """Assemble the application; resources open in ``cleanup_ctx`` order. Each channel is a
+    sub-application at ``/webhooks/<name>/`` (the chat API and voice at ``/api/``), all
+    running their turns through one ``TurnRunner``."""
     app = web.Application(middlewares=[error_middleware, metrics.middleware],
                           client_max_size=MAX_MESSAGE_BYTES * 3)
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([db_ctx, kb_ctx, dialogue_ctx])
+    app[WORKERS] = make_worker_pool()
+    channels = {name: cls.from_settings(settings) for name, cls in CHANNELS.items()}
+    api = ApiInput.from_settings(settings)
+    app[RUNNER] = TurnRunner(lambda: app[DIALOGUE], [*channels, api.name],
+                             executor=app[WORKERS])
+    app.cleanup_ctx.extend([workers_ctx, db_ctx, kb_ctx, dialogue_ctx, deliveries_ctx])
     _add_voice(app)
-    app.add_routes(chat_routes())
+    api_app = api.subapp(app[RUNNER])
+    api_app.add_routes(voice_routes())
+    app.add_subapp("/api", api_app)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics.handler)])
     app.add_routes(static_routes())  # the page (with its CSP) and its assets, as in the web tests
-    for name, channel_cls in CHANNELS.items():
-        channel = channel_cls.from_settings(settings)
-        app.on_shutdown.append(channel.close)
-        for route in channel.routes():
-            path = f"/webhooks/{name}/" + route.path.lstrip("/")
-            kwargs = dict(route.kwargs)
-            if route.method == "GET":
-                app.router.add_get(path, route.handler, **kwargs)
-            else:
-                kwargs.pop("allow_head", None)
-                app.router.add_route(route.method, path, route.handler, **kwargs)
+    for name, channel in channels.items():
+        app.add_subapp(f"/webhooks/{name}", channel.subapp(app[RUNNER]))
     return app
 
 
 def _add_voice(app: web.Application) -> None:
-    """TTS worker and ASR endpoints (voice/)."""
-    from voice import routes as voice_routes
+    """TTS worker and ASR recogniser (voice/)."""
     from voice.asr import asr_ctx
     from voice.tts import tts_ctx
-    app.cleanup_ctx.extend([tts_ctx, asr_ctx])
-    app.add_routes(voice_routes.routes())
+    app.cleanup_ctx.extend([tts_ctx, asr_ctx(app[SETTINGS].asr_env)])
 
 
 _RUN_APP_FAILED = "unhandled exception during asyncio.run() shutdown"

@@ -7,17 +7,37 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
+from knowledge.encoder_files import DEFAULT_DIR as ENCODER_DIR
 from knowledge.errors import DatabaseError, ValidationError
+from knowledge.vector_cache import IDLE_DAYS
 
 _LOGGER = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_MESSAGE_BYTES = 64 * 1024  # documented limit for one request body
 MAX_TEXT_CHARS = 2000  # documented limit for one chat message
+OFF = ("off", "0", "false", "no")
 
 
 def _default_db_url(var_dir: Path) -> str:
     return f"sqlite:///{var_dir / 'govbot.db'}"
+
+
+def _cache_days(env: Mapping[str, str]) -> int:
+    """``GOVBOT_VECTOR_CACHE_DAYS``: whole days, 0 keeps every vector; an unreadable or
+    negative value is logged and the default is used."""
+    raw = env.get("GOVBOT_VECTOR_CACHE_DAYS", "").strip()
+    if not raw:
+        return IDLE_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = -1
+    if days < 0:
+        _LOGGER.warning("GOVBOT_VECTOR_CACHE_DAYS=%r is not a whole number of days (0 or more); "
+                        "using %d", raw, IDLE_DAYS)
+        return IDLE_DAYS
+    return days
 
 
 def _threshold(env: Mapping[str, str], name: str) -> Optional[float]:
@@ -46,6 +66,10 @@ class Settings:
     kb_poll_seconds: float = 2.0
     answer_threshold: Optional[float] = None  # None: the tuned default (knowledge.decide)
     clarify_threshold: Optional[float] = None
+    encoder_dir: Path = ENCODER_DIR
+    encoder_enabled: bool = True
+    vector_cache_days: int = IDLE_DAYS
+    asr_env: Mapping[str, str] = field(default_factory=dict)  # GOVBOT_ASR_* for voice.asr
     project_dir: Path = ROOT
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -73,6 +97,10 @@ class Settings:
             kb_poll_seconds=float(env.get("GOVBOT_KB_POLL_SECONDS", "2.0")),
             answer_threshold=_threshold(env, "GOVBOT_ANSWER_THRESHOLD"),
             clarify_threshold=_threshold(env, "GOVBOT_CLARIFY_THRESHOLD"),
+            encoder_dir=Path(env.get("GOVBOT_ENCODER_DIR") or ENCODER_DIR),
+            encoder_enabled=env.get("GOVBOT_ENCODER", "").strip().lower() not in OFF,
+            vector_cache_days=_cache_days(env),
+            asr_env={k: v for k, v in env.items() if k.startswith("GOVBOT_ASR_")},
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings
@@ -81,6 +109,11 @@ class Settings:
     def thresholds(self) -> Tuple[Optional[float], Optional[float]]:
         """The operator's (answer, clarify) decision thresholds, for ``KnowledgeService``."""
         return self.answer_threshold, self.clarify_threshold
+
+    def apply(self) -> None:
+        """Hand the lower layers their settings (the encoder's folder, switch and cache)."""
+        from knowledge import encoder
+        encoder.configure(self.encoder_dir, self.encoder_enabled, self.vector_cache_days)
 
     def ensure_dirs(self) -> None:
         """Create the writable directories (and the SQLite file's folder).

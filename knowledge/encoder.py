@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from knowledge.vector_cache import VectorCache, idle_days
+from knowledge.encoder_files import (BULK_FILE, DEFAULT_DIR, LEGACY_MODEL_FILE, MODEL_FILE,
+                                     TOKENIZER_FILE, matches, model_sha1)
+from knowledge.vector_cache import IDLE_DAYS, VectorCache
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -30,12 +32,21 @@ _PARALLEL_MIN = 32
 BATCH_TOKENS = 512
 """Tokens in one batched run of texts of one length (8 texts of 64 tokens, 42 of 12): a run
 costs least per text there on this class of machine, and less than its texts one by one."""
-_ROOT = Path(__file__).resolve().parent.parent
+
+
+_OPTIONS: dict[str, object] = {"dir": DEFAULT_DIR, "enabled": True, "cache_days": IDLE_DAYS}
+
+
+def configure(model_dir: Path | None = None, enabled: bool = True,
+              cache_days: int = IDLE_DAYS) -> None:
+    """Where the installed encoder lives, whether it is used, and how long unused cached
+    vectors are kept; set once from the operator's settings (``bot.settings``)."""
+    _OPTIONS.update(dir=Path(model_dir or DEFAULT_DIR), enabled=enabled, cache_days=cache_days)
 
 
 def default_dir() -> Path:
-    """``GOVBOT_ENCODER_DIR``, or ``models/encoder`` in the project."""
-    return Path(os.environ.get("GOVBOT_ENCODER_DIR") or _ROOT / "models" / "encoder")
+    """The configured encoder folder (``models/encoder`` in the project by default)."""
+    return Path(_OPTIONS["dir"])  # type: ignore[arg-type]
 
 
 def _pool(hidden: np.ndarray) -> np.ndarray:
@@ -74,8 +85,6 @@ class SentenceEncoder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from knowledge.encoder_bulk import BULK_FILE, model_sha1
-        from knowledge.encoder_export import MODEL_FILE, TOKENIZER_FILE
 
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
@@ -111,7 +120,6 @@ class SentenceEncoder:
         """
         import onnxruntime as ort
 
-        from knowledge.encoder_bulk import matches
 
         session = None
         if self._bulk_path.exists():
@@ -202,7 +210,7 @@ class SentenceEncoder:
         if self._cache is None:
             return 0
         try:
-            return self._cache.prune(idle_days() if days is None else days)
+            return self._cache.prune(int(_OPTIONS["cache_days"]) if days is None else days)
         except sqlite3.Error as exc:
             _LOGGER.warning("vector cache not pruned (%s)", exc)
             return 0
@@ -218,16 +226,14 @@ _DEFAULT_LOCK = threading.Lock()
 
 def load_default() -> SentenceEncoder | None:
     """The installed encoder (shared per process), or None when it is missing or switched off
-    with ``GOVBOT_ENCODER=off``; retrieval then runs on its lexical signals alone."""
-    from knowledge.encoder_export import MODEL_FILE
-
-    if os.environ.get("GOVBOT_ENCODER", "").lower() in ("off", "0", "false", "no"):
+    (``configure(enabled=False)``); retrieval then runs on its lexical signals alone."""
+    if not _OPTIONS["enabled"]:
         return None
     path = default_dir()
     with _DEFAULT_LOCK:
         if path not in _DEFAULT:
             if not (path / MODEL_FILE).exists():
-                if (path / "model.int8.onnx").exists():  # the v1 graph, before MODEL_FILE
+                if (path / LEGACY_MODEL_FILE).exists():  # the v1 graph, before MODEL_FILE
                     _LOGGER.warning("the sentence encoder at %s is an older conversion; run "
                                     "make install to convert it again (dense retrieval is off "
                                     "until then)", path)

@@ -1,28 +1,48 @@
 """Batched form of the int8 encoder graph: each text keeps its own activation scales."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from knowledge.encoder_export import GraphBuilder
+from knowledge.encoder_files import BULK_VERSION, SOURCE_KEY, VERSION_KEY, matches, model_sha1
 
 if TYPE_CHECKING:
     import onnx
 
 _LOGGER = logging.getLogger(__name__)
 
-BULK_FILE = "m3e-small.v2.bulk.int8.onnx"
-BULK_VERSION = "1"
-"""Version of the rewrite; a batched graph written by another one is not used."""
-SOURCE_KEY, VERSION_KEY = "govbot.source_sha1", "govbot.bulk_version"
-"""Metadata of the batched graph: the SHA-1 of the one-text model it was made from, and
-``BULK_VERSION``; the encoder uses the graph only when both match."""
 _MS = "com.microsoft"
 _TINY = np.float32(np.finfo(np.float32).tiny)
+
+
+class GraphBuilder:
+    """Appends ONNX nodes and constants; a node's output is named ``<prefix><Kind>_<n>``
+    unless given."""
+
+    def __init__(self, prefix: str = ""):
+        self.nodes: list = []
+        self.inits: list = []
+        self._prefix, self._n = prefix, 0
+
+    def const(self, name: str, arr) -> str:
+        """Add the constant ``arr`` (stored in C order) as ``name``; returns ``name``."""
+        from onnx import numpy_helper
+
+        self.inits.append(numpy_helper.from_array(np.asarray(arr), name))
+        return name
+
+    def op(self, kind: str, inputs: list[str], out: str | list[str] | None = None,
+           domain: str = "", **attrs) -> str:
+        """Add a ``kind`` node; returns its (first) output."""
+        from onnx import helper
+
+        self._n += 1
+        outs = [out] if isinstance(out, str) else out or [f"{self._prefix}{kind}_{self._n}"]
+        self.nodes.append(helper.make_node(kind, inputs, outs, domain=domain, **attrs))
+        return outs[0]
 
 
 def bulk_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
@@ -131,16 +151,6 @@ def bulk_graph(model: "onnx.ModelProto") -> "onnx.ModelProto":
         g.initializer.remove(init)
     g.initializer.extend(b.inits)
     return model
-
-
-def model_sha1(path: Path) -> str:
-    """SHA-1 (hex) of a model file."""
-    return hashlib.sha1(path.read_bytes()).hexdigest()
-
-
-def matches(meta: dict[str, str], source_sha1: str) -> bool:
-    """Whether a batched graph's metadata names ``source_sha1`` and this rewrite version."""
-    return meta.get(SOURCE_KEY) == source_sha1 and meta.get(VERSION_KEY) == BULK_VERSION
 
 
 def write_bulk(single: Path, dest: Path) -> None:

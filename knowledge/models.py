@@ -186,6 +186,24 @@ class KbState(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
+
+class Delivery(Base):
+    """One inbound message of one conversation on one channel, run at most once.
+
+    The row is claimed (``pending``) before the turn runs and holds the rendered reply once
+    it has (``done``): a retried message, on any instance sharing the database, gets that
+    reply instead of a second turn.
+    """
+
+    __tablename__ = "deliveries"
+
+    channel = Column(String(32), primary_key=True)
+    conversation = Column(String(128), primary_key=True)
+    message_id = Column(String(128), primary_key=True)
+    status = Column(String(16), nullable=False, default="pending")
+    reply = Column(JSON, nullable=True)
+    claimed_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
 def entry_to_dict(entry: Entry) -> Dict[str, Any]:
     """Serialise an entry in the import/export column layout."""
     data: Dict[str, Any] = {

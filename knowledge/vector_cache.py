@@ -23,25 +23,6 @@ _VACUUM_MIN = 1000
 """A prune that deletes at least this many rows, and a quarter of the file, compacts the file."""
 
 
-def idle_days(env: dict[str, str] | None = None) -> int:
-    """``GOVBOT_VECTOR_CACHE_DAYS``: whole days, 0 keeps every vector (default ``IDLE_DAYS``).
-
-    An unreadable or negative value is logged and the default is used.
-    """
-    raw = (os.environ if env is None else env).get("GOVBOT_VECTOR_CACHE_DAYS", "").strip()
-    if not raw:
-        return IDLE_DAYS
-    try:
-        days = int(raw)
-    except ValueError:
-        days = -1
-    if days < 0:
-        _LOGGER.warning("GOVBOT_VECTOR_CACHE_DAYS=%r is not a whole number of days (0 or more); "
-                        "using %d", raw, IDLE_DAYS)
-        return IDLE_DAYS
-    return days
-
-
 def _day(clock: Callable[[], float]) -> int:
     return int(clock() // 86400)
 

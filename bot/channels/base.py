@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, AsyncIterator, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from aiohttp import web
 
@@ -59,6 +59,10 @@ class BotMessage:
         return "\n".join(lines)
 
 
+RATES = ("normal", "slow")
+VOLUMES = ("normal", "loud")
+
+
 @dataclass(frozen=True)
 class Preferences:
     """Per-conversation accessibility preferences that channels honour."""
@@ -66,6 +70,34 @@ class Preferences:
     rate: str = "normal"  # normal | slow
     volume: str = "normal"  # normal | loud
     large_text: bool = False
+
+    @classmethod
+    def parse(cls, raw: Any) -> "Preferences":
+        """Validate preferences from outside (an action's payload, a stored reply).
+
+        Raises:
+            ValueError: Not a mapping, an unknown key, or a value out of range.
+        """
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"preferences must be an object, not {type(raw).__name__}")
+        unknown = set(raw) - {"rate", "volume", "large_text"}
+        if unknown:
+            raise ValueError(f"unknown preference keys: {sorted(unknown)}")
+        prefs = cls(rate=raw.get("rate", "normal"), volume=raw.get("volume", "normal"),
+                    large_text=raw.get("large_text", False))
+        if prefs.rate not in RATES or prefs.volume not in VOLUMES or \
+                not isinstance(prefs.large_text, bool):
+            raise ValueError(f"preference value out of range: {dict(raw)}")
+        return prefs
+
+    @classmethod
+    def lenient(cls, raw: Any) -> Optional["Preferences"]:
+        """A browser's preferences: unknown keys and values fall back to the defaults."""
+        if not isinstance(raw, Mapping):
+            return None
+        return cls(rate=raw["rate"] if raw.get("rate") in RATES else "normal",
+                   volume=raw["volume"] if raw.get("volume") in VOLUMES else "normal",
+                   large_text=raw.get("large_text") is True)
 
     def to_dict(self) -> Dict[str, Any]:
         """Serialise for JSON output."""
@@ -89,6 +121,13 @@ class TurnResult:
     messages: Tuple[BotMessage, ...]
     preferences: Preferences = Preferences()
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TurnResult":
+        """Rebuild a stored ``to_dict`` (a retried message's reply)."""
+        prefs = data.get("preferences")
+        return cls(messages=messages_from_rasa(data.get("messages") or []),
+                   preferences=Preferences.parse(prefs) if prefs else Preferences())
+
     def to_dict(self) -> Dict[str, Any]:
         """Serialise as the ``/api/chat`` response body."""
         return {
@@ -98,9 +137,15 @@ class TurnResult:
 
 
 class ChannelInput(ABC):
-    """The receiving half of a channel, mounted at ``/webhooks/<name>/``."""
+    """The receiving half of a channel, mounted as a sub-application at ``/webhooks/<name>/``.
+
+    The server hands each channel the turn runner (``bot.turns.TurnRunner``), as Rasa hands
+    its channels ``on_new_message``; the channel parses its protocol into ``bot.turns.Turn``
+    and renders what the runner returns.
+    """
 
     name: ClassVar[str]
+    runner: Any = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> "ChannelInput":
@@ -111,8 +156,22 @@ class ChannelInput(ABC):
     def routes(self) -> List[web.RouteDef]:
         """Routes relative to the channel's mount point."""
 
-    async def close(self, app: web.Application) -> None:
-        """Called on server shutdown (close sockets, flush queues)."""
+    def middlewares(self) -> List[Any]:
+        """The sub-application's middlewares: errors answered in JSON by default."""
+        from bot.errors import error_middleware
+        return [error_middleware]
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """Start and stop hooks (``cleanup_ctx``): open listeners, refresh tokens, close."""
+        yield
+
+    def subapp(self, runner: Any) -> web.Application:
+        """The channel's own sub-application, running its turns through ``runner``."""
+        self.runner = runner
+        app = web.Application(middlewares=self.middlewares())
+        app.add_routes(self.routes())
+        app.cleanup_ctx.append(self.lifecycle)
+        return app
 
 
 class ChannelOutput(ABC):

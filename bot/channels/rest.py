@@ -1,25 +1,23 @@
-"""REST chat: ``POST /api/chat`` (typed request, collected replies) and a Rasa-style webhook."""
+"""REST chat: ``POST /api/chat`` (typed request, collected replies) and a Rasa-compatible webhook."""
 from __future__ import annotations
 
 import json
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, List
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
 
 from aiohttp import web
 
-from bot import metrics
-from bot.channels.base import ChannelInput, ChannelOutput, InboundMessage, TurnResult
-from bot.dialogue import DIALOGUE
-from bot.errors import BadRequest, PayloadTooLarge
+from bot.channels.base import ChannelInput, ChannelOutput, TurnResult
+from bot.errors import BadRequest, PayloadTooLarge, Unavailable
 from bot.settings import MAX_MESSAGE_BYTES, MAX_TEXT_CHARS
+from bot.turns import Turn, TurnBusy, TurnFailed
 
 _LOGGER = logging.getLogger(__name__)
 
 SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]")
-CHANNEL_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
 async def read_json(request: web.Request) -> Dict[str, Any]:
@@ -63,14 +61,21 @@ def check_text(text: Any) -> str:
     return text.strip()
 
 
+MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+FAILED = "系统繁忙，请稍后再试，或拨打热线。"
+
+
 @dataclass(frozen=True)
 class ChatRequest:
-    """``{"sender", "text", "channel"?, "metadata"?}``, parsed once."""
+    """``{"sender", "text", "message_id"?, "metadata"?}``, parsed once.
+
+    ``message_id`` makes the request safe to retry: the same id gets the reply already given.
+    """
 
     sender: str
     text: str
-    channel: str = "rest"
-    metadata: Dict[str, Any] = None  # type: ignore[assignment]
+    message_id: Optional[str] = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, data: Dict[str, Any]) -> "ChatRequest":
@@ -78,18 +83,20 @@ class ChatRequest:
         sender = data.get("sender")
         if not isinstance(sender, str) or not SENDER_RE.match(sender):
             raise BadRequest("sender 应为 1–128 位字母、数字或 _.:@-", "invalid_sender")
-        channel = data.get("channel", "rest")
-        if not isinstance(channel, str) or not CHANNEL_RE.match(channel):
-            raise BadRequest("channel 不合法", "invalid_channel")
+        message_id = data.get("message_id")
+        if message_id is not None and (not isinstance(message_id, str)
+                                       or not MESSAGE_ID_RE.match(message_id)):
+            raise BadRequest("message_id 应为 1–128 位字母、数字或 _.:@-", "invalid_message_id")
         metadata = data.get("metadata") or {}
         if not isinstance(metadata, dict):
             raise BadRequest("metadata 应为对象", "invalid_metadata")
-        return cls(sender=sender, text=check_text(data.get("text")), channel=channel,
+        return cls(sender=sender, text=check_text(data.get("text")), message_id=message_id,
                    metadata=metadata)
 
-    def inbound(self) -> InboundMessage:
-        """As the channel-independent message."""
-        return InboundMessage(self.sender, self.text, self.channel, dict(self.metadata))
+    def turn(self, channel: str) -> Turn:
+        """As a turn of ``channel`` (the sender is namespaced by it)."""
+        return Turn(channel=channel, conversation=self.sender, text=self.text,
+                    message_id=self.message_id, metadata=dict(self.metadata))
 
 
 class RestOutput(ChannelOutput):
@@ -99,41 +106,64 @@ class RestOutput(ChannelOutput):
         """The response body."""
         return result.to_dict()
 
-
-async def handle_turn(request: web.Request, message: InboundMessage) -> TurnResult:
-    """Run a turn through the dialogue and count it."""
-    result = await request.app[DIALOGUE].handle(message)
-    metrics.TURNS.labels(message.channel).inc()
-    return result
+    def rasa_messages(self, result: TurnResult, recipient: str) -> List[Dict[str, Any]]:
+        """Rasa's REST shape: one object per message, with ``recipient_id``."""
+        return [dict(m.to_dict(), recipient_id=recipient) for m in result.messages]
 
 
-async def chat(request: web.Request) -> web.Response:
-    """``POST /api/chat``."""
-    chat_request = ChatRequest.parse(await read_json(request))
-    result = await handle_turn(request, chat_request.inbound())
-    return web.json_response(RestOutput().render(result),
-                             dumps=lambda o: json.dumps(o, ensure_ascii=False))
+async def run_turn(runner: Any, turn: Turn) -> TurnResult:
+    """Run a turn; a failed or still-running one is a coded 503 the client may retry."""
+    try:
+        return (await runner(turn)).result
+    except TurnFailed:
+        raise Unavailable(FAILED, code="dialogue_failed") from None
+    except TurnBusy:
+        raise Unavailable("这条消息仍在处理中，请稍后重试", code="turn_in_progress") from None
 
 
-def chat_routes() -> List[web.RouteDef]:
-    """The REST API routes."""
-    return [web.post("/api/chat", chat)]
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+class ApiInput(ChannelInput):
+    """``POST /api/chat``: the typed chat API (with the voice routes, mounted at ``/api/``)."""
+
+    name = "api"
+
+    def routes(self) -> List[web.RouteDef]:
+        """Routes under ``/api/``."""
+        return [web.post("/chat", self.chat)]
+
+    async def chat(self, request: web.Request) -> web.Response:
+        """One turn; the body is ``{"messages": [...], "preferences": {...}}``."""
+        chat_request = ChatRequest.parse(await read_json(request))
+        result = await run_turn(self.runner, chat_request.turn(self.name))
+        return web.json_response(RestOutput().render(result), dumps=_dumps)
 
 
 class RestInput(ChannelInput):
-    """Rasa-compatible REST webhook at ``/webhooks/rest/webhook`` (``{"sender","message"}``)."""
+    """Rasa-compatible REST webhook at ``/webhooks/rest/webhook`` (``{"sender","message"}``);
+    ``?stream=true`` answers newline-delimited JSON as Rasa's own ``RestInput`` does."""
 
     name = "rest"
 
     def routes(self) -> List[web.RouteDef]:
         """Routes under ``/webhooks/rest/``."""
-        return [web.post("webhook", self.webhook)]
+        return [web.post("/webhook", self.webhook)]
 
-    async def webhook(self, request: web.Request) -> web.Response:
-        """Return a list of messages like Rasa's REST channel."""
+    async def webhook(self, request: web.Request) -> web.StreamResponse:
+        """A list of messages, or one JSON object per line with ``stream=true``."""
         data = await read_json(request)
-        chat_request = ChatRequest.parse({"sender": data.get("sender"), "text": data.get("message"),
-                                          "channel": "rest", "metadata": data.get("metadata")})
-        result = await handle_turn(request, chat_request.inbound())
-        body = [dict(m.to_dict(), recipient_id=chat_request.sender) for m in result.messages]
-        return web.json_response(body, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+        chat_request = ChatRequest.parse({
+            "sender": data.get("sender"), "text": data.get("message"),
+            "message_id": data.get("message_id"), "metadata": data.get("metadata")})
+        result = await run_turn(self.runner, chat_request.turn(self.name))
+        messages = RestOutput().rasa_messages(result, chat_request.sender)
+        if request.query.get("stream", "").lower() not in ("true", "1", "yes"):
+            return web.json_response(messages, dumps=_dumps)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for message in messages:
+            await response.write((_dumps(message) + "\n").encode("utf-8"))
+        await response.write_eof()
+        return response

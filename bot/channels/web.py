@@ -1,21 +1,20 @@
-"""Web chat channel: WebSocket (plus REST fallback) with exactly-once delivery per message id."""
+"""Web chat channel: WebSocket (plus REST fallback); each message id runs once (bot.turns)."""
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Set, Union
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from bot import metrics
-from bot.channels.base import ChannelInput, ChannelOutput, InboundMessage, Preferences, TurnResult
+from bot.channels.base import ChannelInput, ChannelOutput, Preferences, TurnResult
 from bot.errors import BadRequest
 from bot.settings import MAX_TEXT_CHARS
+from bot.turns import Turn, TurnBusy, TurnFailed
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,13 +35,6 @@ BUSY_MESSAGE = "系统繁忙，请稍后再试，或拨打 {hotline} 热线。"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
-
-
-class DialogueLike(Protocol):
-    """What the channel needs from ``bot.dialogue.Dialogue``."""
-
-    async def handle(self, message: InboundMessage) -> TurnResult:
-        """Run one turn."""
 
 
 class FrameError(Exception):
@@ -67,14 +59,6 @@ class ClientMessage:
 @dataclass(frozen=True)
 class ClientPing:
     """Keep-alive from the browser."""
-
-
-def _preferences(raw: Any) -> Optional[Preferences]:
-    if not isinstance(raw, dict):
-        return None
-    rate = raw.get("rate") if raw.get("rate") in ("normal", "slow") else "normal"
-    volume = raw.get("volume") if raw.get("volume") in ("normal", "loud") else "normal"
-    return Preferences(rate=rate, volume=volume, large_text=raw.get("large_text") is True)
 
 
 def parse_frame(data: Any) -> Union[ClientMessage, ClientPing]:
@@ -102,7 +86,7 @@ def parse_frame(data: Any) -> Union[ClientMessage, ClientPing]:
     if len(text) > MAX_TEXT_CHARS:
         raise FrameError("text_too_long", f"内容过长，请少于 {MAX_TEXT_CHARS} 字")
     return ClientMessage(id=msg_id, sender=sender, text=text.strip(),
-                         preferences=_preferences(data.get("preferences")))
+                         preferences=Preferences.lenient(data.get("preferences")))
 
 
 class WebOutput(ChannelOutput):
@@ -125,91 +109,45 @@ def error_frame(code: str, message: str, reply_to: Optional[str] = None) -> Dict
     return frame
 
 
-def _default_dialogue(request: web.Request) -> DialogueLike:
-    from bot.dialogue import DIALOGUE  # imported lazily: it loads Rasa
-
-    return request.config_dict[DIALOGUE]
-
-
 class WebInput(ChannelInput):
     """Mounted at ``/webhooks/web/``: ``ws`` (WebSocket), ``messages`` (REST), ``config``."""
 
     name = "web"
 
-    def __init__(self, dialogue: Optional[Callable[[web.Request], DialogueLike]] = None,
-                 hotline: Optional[str] = None, max_remembered: int = 5000) -> None:
-        if hotline is None:
-            from bot.settings import Settings
-
-            hotline = Settings.from_env().hotline
+    def __init__(self, hotline: str = "12345") -> None:
         self.hotline = hotline
         self.output = WebOutput()
-        self._dialogue = dialogue or _default_dialogue
-        self._max = max_remembered
-        self._replies: "OrderedDict[Tuple[str, str], asyncio.Future]" = OrderedDict()
-        self._locks: Dict[str, Tuple[asyncio.Lock, List[int]]] = {}
         self._tasks: Set[asyncio.Task] = set()
         self._sockets: Set[web.WebSocketResponse] = set()
-        self.turns = 0  # dialogue turns actually run (duplicates excluded)
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebInput":
         """The channel with the deployment's hotline."""
         return cls(hotline=settings.hotline)
 
-    async def close(self, app: web.Application) -> None:
-        """Server shutdown: close open WebSockets so SIGTERM exits promptly."""
-        await self.close_sockets(app)
+    def subapp(self, runner: Any) -> web.Application:
+        """The sub-application; open WebSockets close on shutdown so SIGTERM exits promptly."""
+        app = super().subapp(runner)
+        app.on_shutdown.append(self.close_sockets)
+        return app
 
     def routes(self) -> List[web.RouteDef]:
         """Routes relative to ``/webhooks/web``."""
         return [web.get("/ws", self.ws_handler), web.post("/messages", self.rest_handler),
                 web.get("/config", self.config_handler)]
 
-    async def deliver(self, request: web.Request, msg: ClientMessage) -> Dict[str, Any]:
-        """Run the turn once per (sender, id); a re-sent id gets the stored reply frame."""
-        key = (msg.sender, msg.id)
-        future = self._replies.get(key)
-        if future is not None:
-            frame = await asyncio.shield(future)
-            return {**frame, "duplicate": True}
-        future = asyncio.get_running_loop().create_future()
-        self._replies[key] = future
-        while len(self._replies) > self._max:
-            self._replies.popitem(last=False)
-        lock, users = self._locks.setdefault(msg.sender, (asyncio.Lock(), [0]))
-        users[0] += 1
+    async def deliver(self, msg: ClientMessage) -> Dict[str, Any]:
+        """Run the turn once per (sender, id) through the runner; a re-sent id gets the
+        stored reply, marked ``duplicate``."""
+        turn = Turn(channel=self.name, conversation=msg.sender, text=msg.text,
+                    message_id=msg.id, preferences=msg.preferences)
         try:
-            async with lock:  # one turn at a time per conversation, in arrival order
-                self.turns += 1
-                result = await self._dialogue(request).handle(self._inbound(msg))
-            metrics.TURNS.labels(self.name).inc()
-            frame = self.output.reply_frame(msg.id, result)
-        except asyncio.CancelledError:
-            self._replies.pop(key, None)
-            future.cancel()
-            raise
-        except Exception:  # noqa: BLE001 - the resident gets a clear message, the log the trace
-            _LOGGER.exception("web turn failed for %s", msg.sender)
-            self._replies.pop(key, None)  # a retry may run the turn again
-            frame = error_frame("dialogue_failed", BUSY_MESSAGE.format(hotline=self.hotline), msg.id)
-            future.set_result(frame)
-            return frame
-        finally:
-            users[0] -= 1
-            if not users[0]:
-                self._locks.pop(msg.sender, None)
-        future.set_result(frame)
-        return frame
-
-    @staticmethod
-    def _inbound(msg: ClientMessage) -> InboundMessage:
-        metadata: Dict[str, Any] = {"message_id": msg.id}
-        if msg.preferences is not None:
-            metadata["preferences"] = msg.preferences.to_dict()
-        # Namespaced so a web client can never address another channel's conversation.
-        return InboundMessage(sender=f"web:{msg.sender}", text=msg.text, channel="web",
-                              metadata=metadata)
+            delivered = await self.runner(turn)
+        except (TurnFailed, TurnBusy):
+            return error_frame("dialogue_failed", BUSY_MESSAGE.format(hotline=self.hotline),
+                               msg.id)
+        frame = self.output.reply_frame(msg.id, delivered.result)
+        return {**frame, "duplicate": True} if delivered.duplicate else frame
 
     async def ws_handler(self, request: web.Request) -> web.WebSocketResponse:
         """One WebSocket per page; each message is acked at once and answered when ready."""
@@ -228,7 +166,7 @@ class WebInput(ChannelInput):
                     _LOGGER.info("web socket gone before a frame was sent")
 
         async def answer(msg: ClientMessage) -> None:
-            await send(await self.deliver(request, msg))
+            await send(await self.deliver(msg))
 
         try:
             await self._serve(ws, send, answer)
@@ -272,7 +210,7 @@ class WebInput(ChannelInput):
             raise BadRequest(exc.message, code=exc.code) from None
         if isinstance(frame, ClientPing):
             return web.json_response({"type": "pong"})
-        reply = await self.deliver(request, frame)
+        reply = await self.deliver(frame)
         return web.json_response(reply, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
     async def config_handler(self, request: web.Request) -> web.Response:

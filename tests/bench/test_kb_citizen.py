@@ -9,7 +9,7 @@ import pytest
 from bench import kb_citizen
 from bench.kb_data import REPO
 from knowledge.decide import Candidate, SearchResult
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, missing
 
 LABELS = REPO / "bench" / "data" / "kb_citizen_labels.jsonl"
 
@@ -76,7 +76,7 @@ def test_the_shipped_labels_hold_ids_only_and_match_the_shared_data():
     assert all(set(r) == {"id", "judged", "relevant", "why"} for r in rows)  # no message text
     messages, faq = SHARED_DATA / "citizen_messages_beijing.jsonl", SHARED_DATA / "gov_faq_beijing.jsonl"
     if not faq.exists():
-        pytest.skip(f"shared data absent: {SHARED_DATA} (set GOVBOT_SHARED_DATA)")
+        missing(f"shared data absent: {SHARED_DATA} (set GOVBOT_SHARED_DATA)")
     labelled = kb_citizen.load_labelled(LABELS, messages)
     with open(faq, encoding="utf-8") as fh:
         entries = {json.loads(line)["id"] for line in fh}

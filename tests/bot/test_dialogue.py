@@ -46,3 +46,56 @@ def test_the_tracker_store_connects_with_a_timeout_and_keepalives(pg_url) -> Non
         params = conn.connection.dbapi_connection.info.dsn_parameters
     engine.dispose()
     assert params["connect_timeout"] == "10" and params["keepalives_idle"] == "10"
+
+
+def test_a_blocking_action_does_not_hold_up_the_loop(monkeypatch) -> None:
+    """rasa-sdk runs a synchronous action inline: it must run on a worker thread."""
+    import time
+
+    from bot.dialogue import make_worker_pool
+    endpoint = InProcessActionEndpoint(executor=make_worker_pool(2))
+
+    async def slow(_payload):
+        time.sleep(0.6)  # a slow database inside a synchronous action
+        return {"events": [], "responses": []}
+
+    monkeypatch.setattr(endpoint._executor, "run", slow)
+
+    async def main() -> list:
+        ticks = []
+
+        async def heartbeat() -> None:
+            while True:
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0.05)
+
+        beat = asyncio.create_task(heartbeat())
+        await endpoint.request(json={"next_action": "action_answer_service"})
+        beat.cancel()
+        return ticks
+
+    ticks = asyncio.run(main())
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert len(ticks) >= 8 and max(gaps) < 0.3, gaps
+
+
+def test_invalid_preferences_from_an_action_are_logged_not_a_500(caplog) -> None:
+    from bot.channels.base import InboundMessage, Preferences
+    from bot.dialogue import Dialogue
+
+    class Store:
+        async def retrieve(self, sender):
+            return None
+
+    class Agent:
+        tracker_store = Store()
+
+        async def handle_message(self, message):
+            await message.output_channel.send_response(message.sender_id, {
+                "text": "好的", "custom": {"type": "preferences",
+                                          "preferences": {"speed": "fast"}}})
+
+    with caplog.at_level("ERROR", logger="bot.dialogue"):
+        result = asyncio.run(Dialogue(Agent()).handle(InboundMessage("api:s", "慢一点", "api")))
+    assert result.messages[0].text == "好的" and result.preferences == Preferences()
+    assert "invalid preferences" in caplog.text and "speed" in caplog.text

@@ -69,3 +69,25 @@ def test_two_instances_share_state_on_postgres_and_redis(trained_model, tmp_path
     finally:
         assert a.stop() == 0
         assert b.stop() == 0
+
+
+@pytest.mark.postgres
+def test_a_retry_landing_on_another_instance_is_answered_once(trained_model, tmp_path, pg_url):
+    from sqlalchemy import create_engine, text
+    env = {"GOVBOT_DATABASE_URL": pg_url}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a = LiveServer(tmp_path / "a", env=env).start()
+    b = LiveServer(tmp_path / "b", env=env).start()
+    try:
+        s = "retry-" + uuid.uuid4().hex[:8]
+        first = a.chat(s, "社保卡丢了怎么补办", message_id="m-1")
+        again = b.chat(s, "社保卡丢了怎么补办", message_id="m-1")
+        assert again == first
+        with create_engine(pg_url, future=True).connect() as conn:
+            turns = conn.execute(text("SELECT count(*) FROM events WHERE sender_id = :s AND "
+                                      "type_name = 'user'"), {"s": f"api:{s}"}).scalar()
+        assert turns == 1
+    finally:
+        assert a.stop() == 0
+        assert b.stop() == 0

@@ -120,6 +120,7 @@ async def test_healthz_follows_the_database_down_and_back(pg_url, aiohttp_client
 
 
 async def test_a_database_that_fails_the_start_stops_the_model_load(tmp_path, monkeypatch):
+    from bot.dialogue import make_worker_pool
     from bot.settings import Settings
     from knowledge.errors import DatabaseError
 
@@ -133,6 +134,7 @@ async def test_a_database_that_fails_the_start_stops_the_model_load(tmp_path, mo
     monkeypatch.setattr(server, "load_agent", lambda *a: pytest.fail("the model was loaded"))
     app = web.Application()
     app[server.SETTINGS] = Settings.from_env({"GOVBOT_VAR_DIR": str(tmp_path)})
+    app[server.WORKERS] = make_worker_pool(1)
     with pytest.raises(DatabaseError):
         async for _ in server.db_ctx(app):  # the real preload: imports Rasa, then stops
             pass

@@ -44,7 +44,10 @@ def dialogue() -> GateDialogue:
 
 @pytest.fixture
 async def client(aiohttp_client: Any, dialogue: GateDialogue) -> Any:
-    return await aiohttp_client(make_app(dialogue, with_tts=False))
+    channel = WebInput(hotline="12345")
+    app = make_app(dialogue, channel, with_tts=False)
+    app["test_channel"] = channel
+    return await aiohttp_client(app)
 
 
 def frame(msg_id: str, text: str, sender: str = SENDER) -> Dict[str, Any]:
@@ -217,8 +220,6 @@ async def test_close_sockets_disconnects_clients(client: Any) -> None:
     ws = await client.ws_connect("/webhooks/web/ws")
     await ws.send_json({"type": "ping"})
     await receive(ws, "pong")
-    channel: List[WebInput] = [r.handler.__self__ for r in client.server.app.router.routes()
-                               if getattr(r.handler, "__name__", "") == "ws_handler"]
-    await channel[0].close_sockets()
+    await client.server.app["test_channel"].close_sockets()
     msg = await asyncio.wait_for(ws.receive(), timeout=5)
     assert msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)

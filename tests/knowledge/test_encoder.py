@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.dense import run_beside
 from knowledge.encoder import MAX_TOKENS, SentenceEncoder
-from knowledge.encoder_export import MODEL_FILE
+from knowledge.encoder_files import MODEL_FILE
 from knowledge.index import IndexDoc, SearchIndex
 
 
@@ -167,8 +167,8 @@ def test_an_older_conversion_is_named_and_dense_retrieval_is_off(tmp_path, monke
     from knowledge import encoder as encoder_mod
 
     (tmp_path / "model.int8.onnx").write_bytes(b"v1")
-    monkeypatch.delenv("GOVBOT_ENCODER", raising=False)
-    monkeypatch.setenv("GOVBOT_ENCODER_DIR", str(tmp_path))
+    monkeypatch.setitem(encoder_mod._OPTIONS, "enabled", True)
+    monkeypatch.setitem(encoder_mod._OPTIONS, "dir", tmp_path)
     monkeypatch.setattr(encoder_mod, "_DEFAULT", {})
     with caplog.at_level("WARNING", logger="knowledge.encoder"):
         assert encoder_mod.load_default() is None

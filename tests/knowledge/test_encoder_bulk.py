@@ -4,7 +4,8 @@ import logging
 import numpy as np
 import pytest
 
-from knowledge.encoder_bulk import BULK_FILE, bulk_graph, is_current, write_bulk
+from knowledge.encoder_bulk import bulk_graph, is_current, write_bulk
+from knowledge.encoder_files import BULK_FILE
 from knowledge.encoder_export import convert
 from tests.knowledge.test_encoder_export import _tiny_bert
 
@@ -114,7 +115,7 @@ def test_the_batched_graph_names_the_model_it_was_made_from(tmp_path):
 def fresh_encoder(tmp_path_factory, encoder):
     """The installed model and tokenizer, with a batched graph written by this code."""
     from knowledge.encoder import SentenceEncoder, default_dir
-    from knowledge.encoder_export import MODEL_FILE, TOKENIZER_FILE
+    from knowledge.encoder_files import MODEL_FILE, TOKENIZER_FILE
 
     where = tmp_path_factory.mktemp("fresh_encoder")
     for name in (MODEL_FILE, TOKENIZER_FILE):
@@ -138,7 +139,7 @@ def test_installed_encoder_batches_give_one_text_vectors(fresh_encoder):
 def test_without_a_matching_batched_graph_texts_are_encoded_one_by_one(tmp_path, encoder, caplog,
                                                                         batched):
     from knowledge.encoder import SentenceEncoder, default_dir
-    from knowledge.encoder_export import MODEL_FILE, TOKENIZER_FILE
+    from knowledge.encoder_files import MODEL_FILE, TOKENIZER_FILE
 
     for name in (MODEL_FILE, TOKENIZER_FILE):
         (tmp_path / name).symlink_to(default_dir() / name)

@@ -4,7 +4,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from knowledge.encoder_export import MODEL_FILE, export
+from knowledge.encoder_export import export
+from knowledge.encoder_files import MODEL_FILE
 from knowledge.errors import ExportError
 
 

@@ -10,6 +10,7 @@ import pytest
 from knowledge.errors import ImportFileError
 from knowledge.exporter import export_file
 from knowledge.importer import import_file, parse_file
+from tests.conftest import SHARED_DATA, missing
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "knowledge"
 
@@ -136,10 +137,9 @@ def test_fifty_megabyte_file(kb, tmp_path):
 
 
 def test_gov_faq_imports_as_it_is(kb):
-    from tests.conftest import SHARED_DATA
     path = SHARED_DATA / "gov_faq_beijing.jsonl"
     if not path.is_file():
-        pytest.skip("shared data not present")
+        missing(f"shared data absent: {SHARED_DATA} (set GOVBOT_SHARED_DATA)")
     report = import_file(kb, path)
     assert not report.errors and report.created == 2080
     assert len(kb.index) == 2080

@@ -9,6 +9,7 @@ from knowledge.errors import ConflictError, NotFoundError, ValidationError
 from knowledge.schema import EntryInput
 from knowledge.service import KnowledgeService
 from knowledge.store import EntryStore
+from tests.conftest import missing
 
 
 def _entry(ext_id: str = "e-1", question: str = "老年人优待证怎么办理？", **kw) -> EntryInput:
@@ -162,7 +163,7 @@ def test_a_save_goes_through_while_a_prune_holds_the_vector_cache(kb):
     the index lock that searches wait on, encodes its questions afresh instead of waiting."""
     encoder = kb.index._encoder
     if encoder is None or encoder._cache is None:
-        pytest.skip("needs the installed sentence encoder and its cache")
+        missing("needs the installed sentence encoder and its cache")
     done = []
     with encoder._cache._lock:  # what VectorCache.prune holds
         saver = threading.Thread(target=lambda: done.append(

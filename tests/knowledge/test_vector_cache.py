@@ -6,7 +6,9 @@ import pytest
 
 from knowledge.encoder import SentenceEncoder, default_dir
 from knowledge.index import IndexDoc, SearchIndex
-from knowledge.vector_cache import IDLE_DAYS, VectorCache, idle_days
+from bot.settings import Settings
+from knowledge import encoder as encoder_mod
+from knowledge.vector_cache import IDLE_DAYS, VectorCache
 
 DAY = 86400.0
 
@@ -115,7 +117,7 @@ def test_not_a_cache_file_is_an_error(tmp_path):
 @pytest.mark.parametrize("raw, days", [("", IDLE_DAYS), ("7", 7), (" 0 ", 0), ("-3", IDLE_DAYS),
                                        ("三十", IDLE_DAYS), ("1.5", IDLE_DAYS)])
 def test_idle_days_setting(raw, days, caplog):
-    assert idle_days({"GOVBOT_VECTOR_CACHE_DAYS": raw}) == days
+    assert Settings.from_env({"GOVBOT_VECTOR_CACHE_DAYS": raw}).vector_cache_days == days
     assert ("GOVBOT_VECTOR_CACHE_DAYS" in caplog.text) == (raw.strip() not in ("", "7", "0"))
 
 
@@ -126,14 +128,14 @@ def test_an_index_build_prunes_stale_vectors(tmp_path, encoder, monkeypatch):
     stale.put_many({"一个早已删除的问题": np.ones(encoder.dim, np.float32)})
     enc = SentenceEncoder(default_dir(), cache_path=path)
     enc._cache._clock = lambda: clock.now + 31 * DAY  # the build runs a month later
-    monkeypatch.setenv("GOVBOT_VECTOR_CACHE_DAYS", "30")
+    monkeypatch.setitem(encoder_mod._OPTIONS, "cache_days", 30)
     index = SearchIndex(encoder=enc)
     index.build([IndexDoc("a", "社保卡怎么补办", ("社保卡丢了",), "到网点补办。")], prune=False)
     assert stale.count() == 3  # a caller that holds a lock prunes later
     index.build([IndexDoc("a", "社保卡怎么补办", ("社保卡丢了",), "到网点补办。")])
     assert stale.get_many(["一个早已删除的问题"]) == {}
     assert set(stale.get_many(["社保卡怎么补办", "社保卡丢了"])) == {"社保卡怎么补办", "社保卡丢了"}
-    monkeypatch.setenv("GOVBOT_VECTOR_CACHE_DAYS", "0")  # 0: nothing is ever deleted
+    monkeypatch.setitem(encoder_mod._OPTIONS, "cache_days", 0)  # 0: nothing is ever deleted
     enc._cache._clock = lambda: clock.now + 400 * DAY
     SearchIndex(encoder=enc).build([IndexDoc("b", "护照怎么办", (), "出入境窗口。")])
     assert stale.count() == 3

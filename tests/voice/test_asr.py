@@ -9,10 +9,10 @@ from aiohttp import web
 
 from bot.errors import error_middleware
 from voice import asr as asr_mod
-from voice import routes as voice_routes
+from bot.voice_api import voice_routes
 from voice.asr import (ASR, AsrError, AsrNotConfigured, AsrResult, NoneRecognizer, Recognizer,
                        backend_names, create_recognizer, register_backend)
-from voice.routes import MAX_ASR_BYTES
+from bot.voice_api import MAX_ASR_BYTES
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,14 +59,12 @@ async def make_client(aiohttp_client: Any, recognizer: Recognizer | None) -> Any
     app = web.Application(middlewares=[error_middleware])
     if recognizer is not None:
         app[ASR] = recognizer
-    app.add_routes(voice_routes.routes())
+    app.add_routes([web.route(r.method, "/api" + r.path, r.handler) for r in voice_routes()])
     return await aiohttp_client(app)
 
 
 async def test_status_and_upload_without_backend(aiohttp_client: Any, monkeypatch: Any) -> None:
-    monkeypatch.delenv("GOVBOT_ASR_BACKEND", raising=False)
-    monkeypatch.setattr(voice_routes, "_fallback_recognizer", None)
-    client = await make_client(aiohttp_client, None)  # no asr_ctx: built from the environment
+    client = await make_client(aiohttp_client, None)  # no asr_ctx: voice input is off
     status = await (await client.get("/api/asr")).json()
     assert status["available"] is False and status["backend"] == "none"
     assert status["message"].startswith("语音识别未配置")
@@ -110,9 +108,8 @@ async def test_asr_ctx_builds_and_closes(monkeypatch: Any) -> None:
             closed.append(True)
 
     register_backend("closing", lambda env: Closing())
-    monkeypatch.setenv("GOVBOT_ASR_BACKEND", "closing")
     app = web.Application()
-    ctx = asr_mod.asr_ctx(app)
+    ctx = asr_mod.asr_ctx({"GOVBOT_ASR_BACKEND": "closing"})(app)
     await ctx.__anext__()
     assert isinstance(app[ASR], Closing)
     with pytest.raises(StopAsyncIteration):

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 
 from bot.errors import error_middleware
-from voice import routes as voice_routes
-from voice.routes import MAX_TTS_BODY, MAX_TTS_CHARS
+from bot.voice_api import voice_routes
+from bot.voice_api import MAX_TTS_BODY, MAX_TTS_CHARS
 from voice.tts import TTS, TtsError, TtsService, TtsUnavailable, tts_ctx
 
 _LOGGER = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ async def test_bad_arguments(tts: TtsService) -> None:
 async def client(aiohttp_client: Any) -> Any:
     app = web.Application(middlewares=[error_middleware])
     app.cleanup_ctx.append(tts_ctx)
-    app.add_routes(voice_routes.routes())
+    app.add_routes([web.route(r.method, "/api" + r.path, r.handler) for r in voice_routes()])
     return await aiohttp_client(app)
 
 
@@ -176,7 +176,7 @@ async def test_api_tts_rejects_bad_input(client: Any, body: bytes, status: int, 
 
 async def test_api_tts_without_worker_is_503(aiohttp_client: Any) -> None:
     app = web.Application(middlewares=[error_middleware])
-    app.add_routes(voice_routes.routes())
+    app.add_routes([web.route(r.method, "/api" + r.path, r.handler) for r in voice_routes()])
     client = await aiohttp_client(app)
     resp = await client.post("/api/tts", json={"text": "你好"})
     assert resp.status == 503

@@ -8,6 +8,7 @@ from typing import Any, Callable, Iterator, List
 
 import pytest
 
+from tests.conftest import missing
 from tests.web.fake_app import ServerThread
 
 _LOGGER = logging.getLogger(__name__)
@@ -23,9 +24,7 @@ AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.j
 
 def _missing(what: str) -> None:
     """Missing tools fail in CI and skip on a developer machine."""
-    if os.environ.get("CI"):
-        pytest.fail(what)
-    pytest.skip(what)
+    missing(what)
 
 
 @pytest.fixture(scope="session")

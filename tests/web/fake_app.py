@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import shutil
+import tempfile
 import logging
 import threading
 from pathlib import Path
@@ -13,7 +16,10 @@ from aiohttp import web
 from bot.channels.base import InboundMessage, Preferences, TurnResult, messages_from_rasa
 from bot.channels.web import WebInput, static_routes
 from bot.errors import error_middleware
-from voice import routes as voice_routes
+from bot.turns import TurnRunner
+from bot.voice_api import voice_routes
+from knowledge.db import make_engine, upgrade
+from knowledge.deliveries import DeliveryStore
 from voice.asr import ASR, Recognizer
 from voice.tts import tts_ctx
 
@@ -49,22 +55,35 @@ class FixtureDialogue:
                           preferences=Preferences(**prefs))
 
 
+def temp_deliveries() -> DeliveryStore:
+    """An exactly-once record on a fresh SQLite file (removed at exit)."""
+    folder = tempfile.mkdtemp(prefix="govbot-deliveries-")
+    atexit.register(shutil.rmtree, folder, True)
+    engine = make_engine(f"sqlite:///{folder}/deliveries.db")
+    upgrade(engine)
+    return DeliveryStore(engine)
+
+
+def make_runner(dialogue: Any, deliveries: Optional[DeliveryStore] = None) -> TurnRunner:
+    """The turn runner as the server builds it, over ``dialogue``."""
+    return TurnRunner(lambda: dialogue, ["web", "api"], deliveries=deliveries or temp_deliveries())
+
+
 def make_app(dialogue: FixtureDialogue, channel: Optional[WebInput] = None,
-             with_tts: bool = True, recognizer: Optional[Recognizer] = None) -> web.Application:
+             with_tts: bool = True, recognizer: Optional[Recognizer] = None,
+             runner: Optional[TurnRunner] = None) -> web.Application:
     """Wire the page, the web channel (at ``/webhooks/web``) and the voice routes like create_app."""
-    channel = channel or WebInput(dialogue=lambda request: dialogue, hotline="12345")
+    channel = channel or WebInput(hotline="12345")
     app = web.Application(middlewares=[error_middleware])
     if recognizer is not None:
         app[ASR] = recognizer
     if with_tts:
         app.cleanup_ctx.append(tts_ctx)
     app.add_routes(static_routes())
-    app.add_routes(voice_routes.routes())
-    # Prefixed routes, not a sub-app: aiohttp 3.9.5's sub-app matching reads request.url,
-    # which raises with yarl>=1.13 when the Host header carries a port (aiohttp#9435).
-    app.add_routes([web.route(r.method, "/webhooks/web" + r.path, r.handler, **r.kwargs)
-                    for r in channel.routes()])
-    app.on_shutdown.append(channel.close_sockets)
+    api = web.Application(middlewares=[error_middleware])
+    api.add_routes(voice_routes())
+    app.add_subapp("/api", api)
+    app.add_subapp("/webhooks/web", channel.subapp(runner or make_runner(dialogue)))
     return app
 
 
@@ -74,7 +93,7 @@ class ServerThread:
     def __init__(self, dialogue: Optional[FixtureDialogue] = None, with_tts: bool = True,
                  recognizer: Optional[Recognizer] = None) -> None:
         self.dialogue = dialogue or FixtureDialogue()
-        self.channel = WebInput(dialogue=lambda request: self.dialogue, hotline="12345")
+        self.channel = WebInput(hotline="12345")
         self.app = make_app(self.dialogue, self.channel, with_tts=with_tts, recognizer=recognizer)
         self.loop = asyncio.new_event_loop()
         self.url = ""

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from aiohttp import web
 
 from bot.errors import BadRequest, PayloadTooLarge, Unavailable
-from voice.asr import (ACCEPTED_TYPES, ASR, AsrError, AsrNotConfigured, Recognizer,
-                       create_recognizer)
+from voice.asr import (ACCEPTED_TYPES, ASR, AsrError, AsrNotConfigured, NoneRecognizer,
+                       Recognizer)
 from voice.tts import RATES, TTS, VOLUMES, TtsError, TtsService, TtsUnavailable
 
 _LOGGER = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_TTS_BODY = 32 * 1024  # bytes of JSON
 MAX_TTS_CHARS = 2000  # characters of text to read
 MAX_ASR_BYTES = 4 * 1024 * 1024  # about 60 s of 16 kHz WAV, many minutes of Opus
-_fallback_recognizer: Optional[Recognizer] = None
+_NO_RECOGNIZER = NoneRecognizer()
 
 
 def _tts(request: web.Request) -> TtsService:
@@ -28,14 +28,8 @@ def _tts(request: web.Request) -> TtsService:
 
 
 def _recognizer(request: web.Request) -> Recognizer:
-    """The app's recogniser (``voice.asr.asr_ctx``), else one built from the environment."""
-    global _fallback_recognizer  # noqa: PLW0603 - lazily built once per process
-    recognizer = request.config_dict.get(ASR)
-    if recognizer is None:
-        if _fallback_recognizer is None:
-            _fallback_recognizer = create_recognizer()
-        recognizer = _fallback_recognizer
-    return recognizer
+    """The app's recogniser (``voice.asr.asr_ctx``); none configured: voice input is off."""
+    return request.config_dict.get(ASR) or _NO_RECOGNIZER
 
 
 async def _read_limited(request: web.Request, limit: int) -> bytes:
@@ -125,10 +119,10 @@ async def asr_handler(request: web.Request) -> web.Response:
                              dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
 
 
-def routes() -> List[web.RouteDef]:
-    """Absolute routes for ``create_app`` to add."""
+def voice_routes() -> List[web.RouteDef]:
+    """Routes under ``/api/`` (added to the chat API's sub-application)."""
     return [
-        web.post("/api/tts", tts_handler),
-        web.get("/api/asr", asr_status_handler),
-        web.post("/api/asr", asr_handler),
+        web.post("/tts", tts_handler),
+        web.get("/asr", asr_status_handler),
+        web.post("/asr", asr_handler),
     ]
