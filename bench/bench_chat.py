@@ -25,6 +25,11 @@ OUT = ROOT / "bench" / "out"
 TARGETS = {"p50_ratio": 1.2, "throughput_ratio": 1.0, "cold_start_s": 20.0, "rss_mb": 1536.0}
 
 
+def progress(what: str) -> None:
+    """One line on stderr per step, so a run of some minutes shows where it is."""
+    print(f"==> {what}", file=sys.stderr, flush=True)
+
+
 def free_port() -> int:
     """An unused loopback port."""
     with socket.socket() as sock:
@@ -150,8 +155,10 @@ async def compare(servers: Sequence[Server], turns: Sequence[str], per_sender: i
         for r in range(rounds):
             for server in (servers if r % 2 == 0 else list(reversed(servers))):
                 post = poster(server)
+                progress(f"round {r + 1}/{rounds}: {server.name}, 1 sender")
                 raw[server.name]["c1"].append(
                     await run_load(post, turns, 1, per_sender * 4, tag=f"r{r}"))
+                progress(f"round {r + 1}/{rounds}: {server.name}, 50 senders")
                 raw[server.name]["c50"].append(
                     await run_load(post, turns, 50, per_sender, tag=f"r{r}"))
     return {s.name: {"name": s.name, "cold_start_s": s.cold_start_s, "rss_mb": rss_mb(s.proc.pid),
@@ -175,6 +182,7 @@ async def main_async(args: argparse.Namespace) -> Dict[str, object]:
     work = Path(tempfile.mkdtemp(prefix="govbot-bench-chat-"))
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
                GOVBOT_VAR_DIR=str(work), GOVBOT_DATABASE_URL=f"sqlite:///{work / 'govbot.db'}")
+    progress("seeding a fresh knowledge base")
     subprocess.run([sys.executable, "-m", "bot.cli", "kb", "seed"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     port, actions_port, rasa_port = free_port(), free_port(), free_port()
@@ -190,14 +198,14 @@ async def main_async(args: argparse.Namespace) -> Dict[str, object]:
                   f"http://127.0.0.1:{rasa_port}/status",
                   f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
                   lambda s, t: {"sender": s, "message": t})
-    actions = Server("rasa run actions",
-                     [sys.executable, "-m", "rasa", "run", "actions", "--port", str(actions_port),
-                      "--actions", "actions"], env,
+    actions = Server("action server",
+                     [sys.executable, "-m", "bot.cli", "actions", "--port", str(actions_port)], env,
                      f"http://127.0.0.1:{actions_port}/health", "", None)
     try:
-        await ours.start()
-        await actions.start()
-        await bare.start()
+        for server in (ours, actions, bare):
+            progress(f"starting {server.name}")
+            await server.start()
+            progress(f"{server.name} ready after {server.cold_start_s:.1f} s")
         result = await compare([ours, bare], turns, args.turns, args.rounds)
     finally:
         for server in (ours, bare, actions):

@@ -130,6 +130,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     skip_jax()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if not args.verbose:
+        from bot.quiet import quiet_warnings
+        quiet_warnings()
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:

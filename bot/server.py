@@ -49,6 +49,9 @@ def _preload_agent(settings: Settings, db_ready: threading.Event,
     index are prepared, then load the model once the database is migrated (not at all when
     the start has failed meanwhile: the process is about to exit)."""
     import rasa.core.agent  # noqa: F401  (heavy import, overlapped with db and index set-up)
+
+    from bot import quiet
+    quiet.again()  # sanic, imported with Rasa, set warnings of its own
     model = model_path(settings)
     if not model.is_file():
         raise FileNotFoundError(f"模型不存在，请先运行 govbot train / no model at {model}")

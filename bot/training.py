@@ -106,7 +106,7 @@ def train(settings: Settings, engine: Engine, force: bool = False) -> Optional[P
     print("==> 训练 Rasa 模型（约几分钟）/ training the Rasa model", flush=True)
     settings.model_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
-    cmd = [sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain",
+    cmd = [sys.executable, "-m", "bot.quiet", "train", "--config", "config.yml", "--domain",
            "domain.yml", "--data", "intents", "--out", str(settings.model_dir),
            "--fixed-model-name", MODEL_NAME, "--force"]
     subprocess.run(cmd, cwd=settings.project_dir, env=env, check=True)
@@ -119,7 +119,7 @@ def nlu_report(settings: Settings, folds: int = 5) -> Dict[str, float]:
     """``rasa test nlu`` cross-validation; returns macro and weighted F1 of intents."""
     out = settings.project_dir / "results" / "nlu"
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2")
-    cmd = [sys.executable, "-m", "rasa", "test", "nlu", "--nlu", "intents/nlu.yml", "--config",
+    cmd = [sys.executable, "-m", "bot.quiet", "test", "nlu", "--nlu", "intents/nlu.yml", "--config",
            "config.yml", "--cross-validation", "--folds", str(folds), "--out", str(out)]
     subprocess.run(cmd, cwd=settings.project_dir, env=env, check=True)
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))

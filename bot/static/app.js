@@ -119,6 +119,9 @@ function sendText(text, display) {
   if (clean.length > maxText) { showAlert("内容过长，请少于 " + maxText + " 字。"); return; }
   state.userActed = true;
   showAlert("");
+  // A resident who starts asking has passed the first-visit question by: it steps aside so
+  // that it never takes the conversation's room (the switch above stays for later).
+  if (!$("welcome").hidden) { $("welcome").hidden = true; fitLayout(); }
   const entry = { id: newId(8), text: clean, display: display || clean };
   state.pending.push(entry);
   state.transcript.push({ kind: "user", id: entry.id, text: entry.display });

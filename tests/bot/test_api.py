@@ -128,6 +128,10 @@ def test_preferences_and_repeat(live_server):
     (json.dumps({"sender": "a", "text": "你好\x07"}).encode(), 400, "control_characters"),
     (json.dumps({"sender": "a b", "text": "你好"}).encode(), 400, "invalid_sender"),
     (json.dumps({"sender": "a", "text": 5}).encode(), 400, "invalid_text"),
+    (json.dumps({"sender": "a", "text": "你好", "message_id": "a b"}).encode(), 400,
+     "invalid_message_id"),
+    (json.dumps({"sender": "a", "text": "你好", "message_id": 7}).encode(), 400,
+     "invalid_message_id"),
     (json.dumps({"sender": "a", "text": "字" * 3000}, ensure_ascii=False).encode(), 413, "text_too_long"),
     (json.dumps({"sender": "a", "text": "字" * 100_000}, ensure_ascii=False).encode(), 413,
      "payload_too_large"),
@@ -151,3 +155,66 @@ def test_server_survives_bad_input_and_keeps_serving(live_server):
     for _ in range(3):
         live_server.post("/api/chat", b"\x00\x01\x02")
     assert live_server.chat(sender(), "你好")["messages"]
+
+
+@pytest.mark.parametrize("start", [
+    [],                                       # before anything
+    ["社保卡丢了怎么补办"],                    # after an answer
+    ["社保卡"],                               # while candidates are on offer
+    ["我要投诉"],                             # inside the complaint form
+    ["我要投诉", "路灯坏了一个月了", "朝阳区"],  # deeper in the form
+    ["帮我查一下办件进度"],                    # inside the progress check
+    ["养狗要办什么证"],                        # after "I don't know"
+], ids=["start", "answered", "clarifying", "complaint", "complaint-phone", "progress", "none"])
+@pytest.mark.parametrize("word", ["0", "人工", "转人工"])
+def test_a_person_from_every_state(live_server, start, word):
+    s = sender()
+    for text in start:
+        live_server.chat(s, text)
+    body = live_server.chat(s, word)
+    assert customs(body, "handoff"), body
+
+
+def test_a_rest_caller_cannot_address_a_web_conversation(live_server):
+    web_sender = "wtest" + uuid.uuid4().hex[:12]
+    status, _ = live_server.post("/webhooks/web/messages", json.dumps({
+        "type": "message", "id": "w1", "sender": web_sender, "text": "租房可以提取公积金吗"},
+        ensure_ascii=False).encode())
+    assert status == 200
+    body = live_server.chat(f"web:{web_sender}", "再说一遍")  # the old way into web's tracker
+    assert "还没有开始" in texts(body), body
+
+
+def test_a_retried_message_id_gets_the_same_reply_once(live_server):
+    s = sender()
+    first = live_server.chat(s, "社保卡", message_id="r-1")
+    again = live_server.chat(s, "社保卡", message_id="r-1")
+    assert again == first
+    chosen = live_server.chat(s, "2", message_id="r-2")  # the offer was made once, not twice
+    assert customs(chosen, "guide") or customs(chosen, "answer"), chosen
+
+
+def test_metrics_labels_come_only_from_registered_channels(live_server):
+    import urllib.request
+    live_server.chat(sender(), "你好", channel="attacker_series_1")
+    live_server.chat(sender(), "社保卡")
+    with urllib.request.urlopen(live_server.url + "/metrics") as resp:
+        metrics = resp.read().decode()
+    assert "attacker_series_1" not in metrics
+    assert 'govbot_turns_total{channel="api"}' in metrics
+    assert 'govbot_kb_decisions_total{channel="api",decision="clarify"}' in metrics
+
+
+def test_rasa_console_client_streams_from_the_rest_webhook(live_server):
+    """Rasa's own console client (``rasa shell`` against a server) reads NDJSON lines."""
+    import asyncio
+
+    from rasa.core.channels.console import _send_message_receive_stream
+
+    async def converse() -> list:
+        return [m async for m in _send_message_receive_stream(
+            live_server.url, "", "console-" + uuid.uuid4().hex[:8], "社保卡丢了怎么补办")]
+
+    messages = asyncio.run(converse())
+    assert messages and all(isinstance(m, dict) and m.get("text") for m in messages), messages
+    assert messages[0]["recipient_id"].startswith("console-")

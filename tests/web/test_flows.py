@@ -279,3 +279,20 @@ def test_everything_is_served_locally(new_page: Callable[..., Any], server: Serv
     assert urls and all(u.startswith((server.url, "ws://" + server.url[7:], "data:", "blob:"))
                         for u in urls), urls
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 860), (390, 844)], ids=["fhd", "desk", "phone"])
+def test_first_visit_prompt_never_hides_the_conversation(new_page: Callable[..., Any],
+                                                          size: tuple) -> None:
+    page = new_page(*size)
+    assert page.locator("#welcome").is_visible()  # first visit: offered, not forced
+    ask(page, "社保卡")
+    assert page.locator("#welcome").is_hidden()
+    # The first message is wholly inside the log's visible area (nothing scrolled or covered).
+    first = page.eval_on_selector("#log-list > li", "e => e.getBoundingClientRect().top")
+    log_top = page.eval_on_selector("#log", "e => e.getBoundingClientRect().top")
+    assert first >= log_top - 0.5, (first, log_top)
+    assert page.eval_on_selector("#log", "e => e.scrollTop") == 0
+    page.reload()
+    page.wait_for_function("() => document.documentElement.dataset.connection === 'open'")
+    assert page.locator("#welcome").is_visible()  # still undecided: asked again next visit
