@@ -69,7 +69,7 @@ function applyPrefs() {
   $("sw-elder").setAttribute("aria-checked", String(!!p.elder));
   $("sw-contrast").setAttribute("aria-checked", String(!!p.contrast));
   $("sw-read").setAttribute("aria-checked", String(!!p.read));
-  $("welcome").hidden = p.elder !== null;
+  $("welcome").hidden = p.elder !== null || !!state.welcomeAside;
   store.set("prefs", p);
   fitLayout();
 }
@@ -121,7 +121,7 @@ function sendText(text, display) {
   showAlert("");
   // A resident who starts asking has passed the first-visit question by: it steps aside so
   // that it never takes the conversation's room (the switch above stays for later).
-  if (!$("welcome").hidden) { $("welcome").hidden = true; fitLayout(); }
+  if (!state.welcomeAside) { state.welcomeAside = true; applyPrefs(); }
   const entry = { id: newId(8), text: clean, display: display || clean };
   state.pending.push(entry);
   state.transcript.push({ kind: "user", id: entry.id, text: entry.display });
