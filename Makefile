@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: venv install train seed run test test-fast bench-kb bench-chat nlu-report clean
+.PHONY: venv install train seed run test test-fast bench-kb bench-chat bench-wechat nlu-report clean
 
 venv: $(BIN)/python
 $(BIN)/python:
@@ -28,8 +28,8 @@ ENCODER_BULK := $(ENCODER_DIR)/m3e-small.v2.bulk.int8.onnx
 
 install: $(STAMP) $(ENCODER) $(ENCODER_BULK)
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
-	@echo "==> 安装依赖 / installing pinned dependencies"
-	$(BIN)/pip install --progress-bar on -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	@echo "==> 安装依赖（首次约几分钟）/ installing pinned dependencies (a few minutes the first time)"
+	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt -c constraints.txt
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	$(BIN)/pip check
 	@touch $@
@@ -74,6 +74,9 @@ bench-kb: install
 
 bench-chat: install train
 	$(BIN)/python -m bench.bench_chat
+
+bench-wechat: install train
+	$(BIN)/python -m bench.bench_wechat
 
 nlu-report: install
 	$(BIN)/govbot train --nlu-report

@@ -49,3 +49,7 @@ async def middleware(request: web.Request,
 async def handler(request: web.Request) -> web.Response:
     """``GET /metrics`` in the Prometheus text format."""
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+WECHAT_REPLIES = Counter("govbot_wechat_replies_total", "WeChat answers by how they reached the "
+                         "resident", ["mode"])
+WECHAT_PUSH_FAILURES = Counter("govbot_wechat_push_failures_total",
+                               "WeChat pushes that failed for good (left in the outbox)")

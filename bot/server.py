@@ -113,7 +113,7 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
 async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
     """Exactly-once delivery on the shared database, and an hourly prune of old records."""
     store = DeliveryStore(app[ENGINE])
-    app[RUNNER].deliveries = store
+    app[RUNNER].deliveries, app[RUNNER].engine = store, app[ENGINE]
 
     async def prune() -> None:
         loop = asyncio.get_running_loop()
@@ -160,7 +160,8 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics.handler)])
     app.add_routes(static_routes())  # the page (with its CSP) and its assets, as in the web tests
     for name, channel in channels.items():
-        app.add_subapp(f"/webhooks/{name}", channel.subapp(app[RUNNER]))
+        if channel.enabled:
+            app.add_subapp(f"/webhooks/{name}", channel.subapp(app[RUNNER]))
     return app
 
 

@@ -70,6 +70,11 @@ class Settings:
     encoder_enabled: bool = True
     vector_cache_days: int = IDLE_DAYS
     asr_env: Mapping[str, str] = field(default_factory=dict)  # GOVBOT_ASR_* for voice.asr
+    wechat_token: str = ""  # empty: the WeChat channel is off
+    wechat_appid: str = ""
+    wechat_secret: str = field(default="", repr=False)
+    wechat_aes_key: str = field(default="", repr=False)
+    wechat_api_base: str = "https://api.weixin.qq.com"
     project_dir: Path = ROOT
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -101,6 +106,12 @@ class Settings:
             encoder_enabled=env.get("GOVBOT_ENCODER", "").strip().lower() not in OFF,
             vector_cache_days=_cache_days(env),
             asr_env={k: v for k, v in env.items() if k.startswith("GOVBOT_ASR_")},
+            wechat_token=env.get("GOVBOT_WECHAT_TOKEN", "").strip(),
+            wechat_appid=env.get("GOVBOT_WECHAT_APPID", "").strip(),
+            wechat_secret=env.get("GOVBOT_WECHAT_SECRET", "").strip(),
+            wechat_aes_key=env.get("GOVBOT_WECHAT_AES_KEY", "").strip(),
+            wechat_api_base=env.get("GOVBOT_WECHAT_API_BASE", "").strip()
+            or "https://api.weixin.qq.com",
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

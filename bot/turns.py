@@ -25,6 +25,10 @@ WAIT_POLL_S = 0.2
 """How often a retry polls the database while another instance runs the same message."""
 WAIT_LIMIT_S = 90.0
 """How long a retry waits for another worker's reply before it is told to try again."""
+ACTIVE_TURNS = 8
+"""Dialogue turns in progress at once; more wait their turn. NLU runs on the event loop, so
+an unbounded pile of turns under overload would delay every request (a WeChat callback past
+its 5 s, a health check) behind their CPU work."""
 
 
 class DialogueLike(Protocol):
@@ -95,13 +99,18 @@ class TurnRunner:
         self._dialogue = dialogue
         self.channels = frozenset(channels)
         self.deliveries = deliveries
+        self.engine: Any = getattr(deliveries, "engine", None)  # channels' own tables
         self._executor = executor
         self._inflight: Dict[Tuple[str, str, str], "asyncio.Future[Delivered]"] = {}
         self._locks: Dict[Tuple[str, str], Tuple[asyncio.Lock, list]] = {}
+        self._active: Optional[asyncio.Semaphore] = None
         self.turns = 0  # dialogue turns actually run (duplicates excluded)
 
-    async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a blocking call (a database query) on the server's worker pool."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    _db = blocking
 
     async def __call__(self, turn: Turn) -> Delivered:
         """Run ``turn`` once; a retried message id gets the reply already given.
@@ -184,9 +193,12 @@ class TurnRunner:
             metadata["preferences"] = turn.preferences.to_dict()
         message = InboundMessage(sender=turn.sender, text=text, channel=turn.channel,
                                  metadata=metadata)
-        self.turns += 1
+        if self._active is None:
+            self._active = asyncio.Semaphore(ACTIVE_TURNS)
         try:
-            result = await self._dialogue().handle(message)
+            async with self._active:
+                self.turns += 1
+                result = await self._dialogue().handle(message)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - logged here, reported by the channel

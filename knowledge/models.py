@@ -204,6 +204,38 @@ class Delivery(Base):
     reply = Column(JSON, nullable=True)
     claimed_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
+
+class Outbox(Base):
+    """A message to push to a resident outside a request (WeChat's customer-service API, a
+    staff answer): kept until sent, retried with back-off, and left ``failed`` for staff to
+    see when every try failed."""
+
+    __tablename__ = "outbox"
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    recipient = Column(String(128), nullable=False, index=True)
+    ref = Column(String(160), nullable=False, default="")  # what it answers (a message id)
+    text = Column(Text, nullable=False)
+    status = Column(String(16), nullable=False, default="pending", index=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_error = Column(Text, nullable=False, default="")
+    next_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    lease_until = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ApiToken(Base):
+    """A platform access token shared by every instance, with a lease so that one refreshes."""
+
+    __tablename__ = "api_tokens"
+
+    name = Column(String(64), primary_key=True)  # e.g. "wechat:<appid>"
+    token = Column(Text, nullable=False, default="")
+    expires_at = Column(DateTime(timezone=True), nullable=True)
+    refreshing_until = Column(DateTime(timezone=True), nullable=True)
+
 def entry_to_dict(entry: Entry) -> Dict[str, Any]:
     """Serialise an entry in the import/export column layout."""
     data: Dict[str, Any] = {

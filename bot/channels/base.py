@@ -147,6 +147,11 @@ class ChannelInput(ABC):
     name: ClassVar[str]
     runner: Any = None
 
+    @property
+    def enabled(self) -> bool:
+        """Whether the server mounts it (a channel without its credentials stays off)."""
+        return True
+
     @classmethod
     def from_settings(cls, settings: Any) -> "ChannelInput":
         """Build the channel for the server; override to take settings (hotline, secrets)."""

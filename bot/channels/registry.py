@@ -7,7 +7,8 @@ from typing import Dict, Type
 from bot.channels.base import ChannelInput
 from bot.channels.rest import RestInput
 from bot.channels.web import WebInput
+from bot.channels.wechat import WeChatInput
 
 _LOGGER = logging.getLogger(__name__)
 
-CHANNELS: Dict[str, Type[ChannelInput]] = {c.name: c for c in (RestInput, WebInput)}
+CHANNELS: Dict[str, Type[ChannelInput]] = {c.name: c for c in (RestInput, WebInput, WeChatInput)}

@@ -171,3 +171,21 @@ def test_preferences_are_validated_in_one_place() -> None:
         with pytest.raises(ValueError):
             Preferences.parse(bad)
     assert Preferences.lenient({"rate": "fast", "large_text": True}) == Preferences(large_text=True)
+
+
+async def test_at_most_a_bounded_number_of_turns_run_at_once(store, monkeypatch) -> None:
+    monkeypatch.setattr(turns, "ACTIVE_TURNS", 2)
+    inside, peak = 0, 0
+
+    class Counting(GateDialogue):
+        async def handle(self, message: InboundMessage) -> TurnResult:
+            nonlocal inside, peak
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.05)
+            inside -= 1
+            return await super().handle(message)
+
+    run = runner_for(Counting(), store)
+    await asyncio.gather(*(run(Turn("web", f"s{i}", "你好")) for i in range(6)))
+    assert peak == 2

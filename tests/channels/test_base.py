@@ -61,7 +61,13 @@ async def test_a_channel_is_a_sub_application_with_start_and_stop(aiohttp_client
 def test_the_server_mounts_every_registered_channel_as_a_sub_application(tmp_path) -> None:
     from bot.server import create_app
     from bot.settings import Settings
-    app = create_app(Settings.from_env({"GOVBOT_VAR_DIR": str(tmp_path)}))
-    prefixes = {r.canonical for r in app.router.resources()
+    env = {"GOVBOT_VAR_DIR": str(tmp_path)}
+    mounted = {"/api"} | {f"/webhooks/{name}" for name in CHANNELS}
+
+    def prefixes(app: web.Application) -> set:
+        return {r.canonical for r in app.router.resources()
                 if isinstance(r, web.PrefixedSubAppResource)}
-    assert prefixes == {"/api"} | {f"/webhooks/{name}" for name in CHANNELS}
+
+    assert prefixes(create_app(Settings.from_env({**env, "GOVBOT_WECHAT_TOKEN": "t"}))) == mounted
+    # A channel without its credentials stays off.
+    assert prefixes(create_app(Settings.from_env(env))) == mounted - {"/webhooks/wechat"}

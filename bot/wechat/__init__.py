@@ -1,0 +1,1 @@
+"""The WeChat Official Account protocol (on wechatpy): signatures, crypto, XML, replies, API."""
