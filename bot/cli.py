@@ -119,9 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(func=cmd_db_upgrade)
 
     from bot.kb_cli import add_kb_commands
+    from bot.staff_cli import add_staff_commands
     from bot.wechat_cli import add_wechat_commands
     add_kb_commands(sub, db_help)
     add_wechat_commands(sub, db_help)
+    add_staff_commands(sub, db_help)
     return parser
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Optional
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -106,6 +106,13 @@ class DeliveryStore:
         if row is None:
             return Claim(NEW)
         return Claim(row.status, row.reply)
+
+    def last_message_at(self, channel: str, conversation: str) -> Optional[datetime]:
+        """When the resident last sent a message on ``channel`` (within ``KEEP_FOR``)."""
+        with self._sessions() as session:
+            value = session.execute(select(func.max(Delivery.claimed_at)).filter_by(
+                channel=channel, conversation=conversation)).scalar()
+        return _aware(value) if value is not None else None
 
     def prune(self, keep_for: timedelta = KEEP_FOR) -> int:
         """Forget deliveries older than ``keep_for``; returns how many."""

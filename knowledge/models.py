@@ -145,6 +145,10 @@ class Ticket(Base):
     channel = Column(String(32), nullable=False, default="")
     status = Column(String(16), nullable=False, default="new")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    answer = Column(Text, nullable=False, default="", server_default="")
+    answer_note = Column(Text, nullable=False, default="", server_default="")  # how it reached them
+    answered_by = Column(String(64), nullable=False, default="", server_default="")
+    answered_at = Column(DateTime(timezone=True), nullable=True)
 
 
 class Handoff(Base):
@@ -159,6 +163,10 @@ class Handoff(Base):
     transcript = Column(JSON, nullable=False, default=list)
     status = Column(String(16), nullable=False, default="waiting")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    answer = Column(Text, nullable=False, default="", server_default="")
+    answer_note = Column(Text, nullable=False, default="", server_default="")  # how it reached them
+    answered_by = Column(String(64), nullable=False, default="", server_default="")
+    answered_at = Column(DateTime(timezone=True), nullable=True)
 
 
 class Case(Base):

@@ -126,6 +126,35 @@ class Records:
                      "transcript": h.transcript, "status": h.status,
                      "created_at": h.created_at.isoformat()} for h in session.scalars(stmt)]
 
+    def get_handoff(self, handoff_id: int) -> Optional[Dict[str, Any]]:
+        """One handoff, with the reference its answer's push carries."""
+        with session_scope(self.engine) as session:
+            h = session.get(Handoff, handoff_id)
+            if h is None:
+                return None
+            return {"id": h.id, "sender": h.sender, "channel": h.channel, "status": h.status,
+                    "answer": h.answer, "answer_note": h.answer_note, "ref": f"handoff-{h.id}"}
+
+    def get_ticket_record(self, number: str) -> Optional[Dict[str, Any]]:
+        """A ticket by number, as staff answer it (with the sender and the push reference)."""
+        with session_scope(self.engine) as session:
+            t = session.scalar(select(Ticket).where(Ticket.number == number))
+            if t is None:
+                return None
+            return {"id": t.id, "number": t.number, "sender": t.sender, "channel": t.channel,
+                    "status": t.status, "answer": t.answer, "answer_note": t.answer_note,
+                    "ref": f"ticket-{t.number}"}
+
+    def save_answer(self, kind: str, record_id: int, text: str, note: str, actor: str) -> None:
+        """Record a staff answer on a handoff or ticket, and how it reached the resident."""
+        model = {"handoff": Handoff, "ticket": Ticket}[kind]
+        with session_scope(self.engine) as session:
+            row = session.get(model, record_id)
+            if row is None:
+                raise NotFoundError(f"no {kind} {record_id}")
+            row.answer, row.answer_note = text[:5000], note[:500]
+            row.answered_by, row.answered_at, row.status = actor[:64], utcnow(), "answered"
+
     # ----------------------------------------------------------------- cases
     def find_case(self, application_number: str) -> Optional[CaseView]:
         """Look up a 办件 by its number (exact, upper-cased)."""

@@ -3,34 +3,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
 from bot import metrics, turns
-from bot.channels.base import BotMessage, InboundMessage, Preferences, TurnResult
+from bot.channels.base import InboundMessage, Preferences, TurnResult
 from bot.turns import Turn, TurnFailed, TurnRunner, is_handoff_request
 from knowledge.deliveries import DeliveryStore
-
-
-class GateDialogue:
-    """Echoes; texts starting with ``wait`` block until ``gate`` is set; can fail once."""
-
-    def __init__(self, custom: Dict[str, Any] | None = None) -> None:
-        self.calls: List[InboundMessage] = []
-        self.gate = asyncio.Event()
-        self.fail_next = False
-        self.custom = custom
-
-    async def handle(self, message: InboundMessage) -> TurnResult:
-        self.calls.append(message)
-        if self.fail_next:
-            self.fail_next = False
-            raise RuntimeError("model exploded")
-        if message.text.startswith("wait"):
-            await self.gate.wait()
-        return TurnResult(messages=(BotMessage(text="re:" + message.text, custom=self.custom),),
-                          preferences=Preferences(large_text=True))
+from tests.web.fake_app import GateDialogue
 
 
 @pytest.fixture
@@ -39,6 +20,7 @@ def store(engine) -> DeliveryStore:
 
 
 def runner_for(dialogue: GateDialogue, store: DeliveryStore | None) -> TurnRunner:
+    dialogue.preferences = Preferences(large_text=True)
     return TurnRunner(lambda: dialogue, ["web", "api", "rest"], deliveries=store)
 
 

@@ -4,37 +4,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import pytest
 from aiohttp import WSMsgType
 
 from bot.channels.registry import CHANNELS
-from bot.channels.base import BotMessage, InboundMessage, TurnResult
+from bot.channels.base import BotMessage, TurnResult
 from bot.channels.web import (MAX_TEXT_CHARS, ClientMessage, ClientPing, FrameError, WebInput,
                               WebOutput, parse_frame)
-from tests.web.fake_app import FixtureDialogue, make_app
+from tests.web.fake_app import GateDialogue, make_app
 
 _LOGGER = logging.getLogger(__name__)
 SENDER = "wtest0123456789ab"
-
-
-class GateDialogue(FixtureDialogue):
-    """Fixture replies, but texts starting with ``wait`` block until ``gate`` is set."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = asyncio.Event()
-        self.fail_next = False
-
-    async def handle(self, message: InboundMessage) -> TurnResult:
-        self.calls.append(message)
-        if self.fail_next:
-            self.fail_next = False
-            raise RuntimeError("model exploded")
-        if message.text.startswith("wait"):
-            await self.gate.wait()
-        return TurnResult(messages=(BotMessage(text="re:" + message.text),))
 
 
 @pytest.fixture

@@ -309,6 +309,14 @@ async def test_a_concurrent_refresh_runs_once_across_instances(engine: Any, api_
     assert set(tokens) == {"T1"} and api_state.tokens_issued == 1
 
 
+async def test_pushes_queued_elsewhere_are_sent(client: Any, engine: Any,
+                                                 api_state: FakeApi) -> None:
+    """A staff answer (``govbot answer``) is queued by another process; the server sends it."""
+    OutboxStore(engine).add("wechat", "oResident9", "工作人员回复：已办好。", "handoff-1")
+    await wait_for(lambda: api_state.pushes)
+    assert api_state.pushes[0]["touser"] == "oResident9"
+
+
 async def test_failed_pushes_are_retried_then_kept_for_staff(client: Any, engine: Any,
                                                              api_state: FakeApi, monkeypatch: Any,
                                                              caplog: Any) -> None:

@@ -13,7 +13,8 @@ from typing import Any, Coroutine, Dict, List, Optional
 
 from aiohttp import web
 
-from bot.channels.base import InboundMessage, Preferences, TurnResult, messages_from_rasa
+from bot.channels.base import (BotMessage, InboundMessage, Preferences, TurnResult,
+                               messages_from_rasa)
 from bot.channels.web import WebInput, static_routes
 from bot.errors import error_middleware
 from bot.turns import TurnRunner
@@ -53,6 +54,29 @@ class FixtureDialogue:
         prefs = rule.get("preferences") or {}
         return TurnResult(messages=messages_from_rasa(rule["messages"]),
                           preferences=Preferences(**prefs))
+
+
+class GateDialogue:
+    """Echoes ``re:<text>``; texts starting with ``wait`` block until ``gate`` is set; fails
+    once when ``fail_next`` is set; records every turn it runs."""
+
+    def __init__(self, custom: Optional[Dict[str, Any]] = None,
+                 preferences: Preferences = Preferences()) -> None:
+        self.calls: List[InboundMessage] = []
+        self.gate = asyncio.Event()
+        self.fail_next = False
+        self.custom, self.preferences = custom, preferences
+
+    async def handle(self, message: InboundMessage) -> TurnResult:
+        """One turn (see the class docstring)."""
+        self.calls.append(message)
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("model exploded")
+        if message.text.startswith("wait"):
+            await self.gate.wait()
+        return TurnResult(messages=(BotMessage(text="re:" + message.text, custom=self.custom),),
+                          preferences=self.preferences)
 
 
 def temp_deliveries() -> DeliveryStore:

@@ -1,0 +1,63 @@
+"""``govbot answer …``: staff answer a handoff or a request a resident left; the answer is
+pushed back on the resident's channel where it can push, and the record says what happened."""
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import timedelta
+from typing import Any, Dict, Optional
+
+from knowledge.errors import NotFoundError, ValidationError
+
+WECHAT_WINDOW = timedelta(hours=48)
+"""WeChat accepts customer-service messages within 48 hours of the resident's last message."""
+PREFIX = "工作人员回复："
+
+
+def deliver_answer(engine: Any, record: Dict[str, Any], text: str) -> str:
+    """Queue the answer for the resident's channel; returns the note for the staff record."""
+    from knowledge.deliveries import DeliveryStore
+    from knowledge.models import utcnow
+    from knowledge.outbox import OutboxStore
+    channel, _, conversation = str(record["sender"]).partition(":")
+    if channel != "wechat" or not conversation:
+        return "该渠道不能主动推送，请在居民再次咨询时告知，或电话联系 / this channel cannot push"
+    last: Optional[Any] = DeliveryStore(engine).last_message_at("wechat", conversation)
+    if last is None or utcnow() - last > WECHAT_WINDOW:
+        return ("居民最后一条微信消息已超过 48 小时，微信不允许推送，请电话联系 / "
+                "outside WeChat's 48-hour window: not pushed")
+    push = OutboxStore(engine).add("wechat", conversation, PREFIX + text, record["ref"])
+    return f"已排入微信推送（编号 {push}），可用 govbot wechat outbox 查看 / queued as push {push}"
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    from bot.bootstrap import prepare_database
+    from bot.settings import Settings
+    from knowledge.records import Records
+    text = args.text.strip()
+    if not text:
+        raise ValidationError("回复内容不能为空 / the answer is empty", "text")
+    engine = prepare_database(Settings.from_env(database_url=args.db), seed=False)
+    records = Records(engine)
+    if args.kind == "handoff":
+        record = records.get_handoff(int(args.id))
+    else:
+        record = records.get_ticket_record(args.id)
+    if record is None:
+        raise NotFoundError(f"没有 {args.kind} {args.id} / no such {args.kind}")
+    note = deliver_answer(engine, record, text)
+    records.save_answer(args.kind, record["id"], text, note, args.actor)
+    print(json.dumps({"kind": args.kind, "id": args.id, "note": note}, ensure_ascii=False))
+    return 0
+
+
+def add_staff_commands(sub: Any, db_help: str) -> None:
+    """``govbot answer handoff ID TEXT`` and ``govbot answer ticket NUMBER TEXT``."""
+    answer = sub.add_parser("answer", help="工作人员答复转人工或留言 / answer a handoff or request")
+    answer.add_argument("kind", choices=["handoff", "ticket"])
+    answer.add_argument("id", help="转接单号或工单号 / handoff id or ticket number")
+    answer.add_argument("text", help="答复内容 / the answer")
+    answer.add_argument("--actor", default="staff", help="答复人 / who answers")
+    answer.add_argument("--db", help=db_help)
+    answer.set_defaults(func=cmd_answer)
+
