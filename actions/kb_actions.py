@@ -28,8 +28,26 @@ def _channel(tracker: Tracker) -> str:
     return str((tracker.get_latest_input_channel() or "")) or "unknown"
 
 
+#: Words the KB vocabulary marks as service terms that name a field, not a service
+#: ("收费吗" is a follow-up on the current entry, not a new question about 收费).
+FIELD_WORDS = frozenset({"收费", "费用", "要钱", "工本费", "材料", "证件", "时间", "时限",
+                         "地点", "地址", "电话", "条件", "流程", "手续", "网上办"})
+ASK_WHICH = "请问您要办理哪项业务？例如“补办社保卡”“申领老年卡”，我再告诉您{what}。"
+_FOLLOW_UP_WORDS = re.compile(
+    "请问|麻烦|我想|想|问一下|问问|一下|那个|这个|那|这|需要|得|要|带|准备|提供|交|哪些|什么|啥|哪个|多少|几|怎么|咋|如何|"
+    "材料|资料|证件|东西|手续|流程|步骤|时间|多久|多长|几天|时限|地点|地方|哪里|哪儿|在哪|去哪|"
+    "收费|费用|钱|花|电话|号码|条件|网上|线上|能|可以|办理|办|吗|呢|啊|呀|的|了|都|还|些|个|去|"
+    r"[\s\W_]")
+
+
+def is_bare_follow_up(text: str) -> bool:
+    """Only follow-up words ("需要哪些材料？", "多少钱", "在哪里办"): nothing names a service."""
+    return len(_FOLLOW_UP_WORDS.sub("", text)) <= 1
+
+
 def _has_service_entity(tracker: Tracker) -> bool:
     return any(e.get("entity") in ("service", "department")
+               and str(e.get("value", "")) not in FIELD_WORDS
                for e in tracker.latest_message.get("entities", []))
 
 
@@ -110,10 +128,18 @@ class ActionAnswerField(Action):
             entry = svc.kb.get_entry(current, include_unpublished=False)
             if entry is not None:
                 return respond_with_entry(dispatcher, entry, fields)
-        if _has_service_entity(tracker) or not current:
+        if _has_service_entity(tracker):
             return search_and_respond(dispatcher, tracker, text, fields)
-        dispatcher.utter_message(text="请先告诉我您想办理的是哪项业务，例如“补办社保卡”。")
-        return []
+        if not is_bare_follow_up(text):  # "养狗要办什么证": the words name something
+            return search_and_respond(dispatcher, tracker, text, fields)
+        # A bare follow-up with no service under discussion ("需要哪些材料？" as the first
+        # message): answer only if the KB is sure, else ask which service.
+        result = svc.kb.search(text, top=5)
+        if result.decision == "answer":
+            return search_and_respond(dispatcher, tracker, text, fields, result)
+        what = "、".join(render.LABELS[f] for f in fields) if fields else "怎么办理"
+        dispatcher.utter_message(text=ASK_WHICH.format(what=what))
+        return []  # the service named next is answered in full, its guide card included
 
 
 class ActionChooseOption(Action):

@@ -38,7 +38,9 @@ def again() -> None:
 
 
 def run_rasa(argv: Sequence[str]) -> None:
-    """Rasa's own CLI (``rasa train …``) with the filters applied after Rasa sets its own."""
+    """Rasa's own CLI (``rasa train …``) with the filters applied before Rasa loads and again
+    after it sets its own."""
+    quiet_warnings()
     import rasa.__main__ as rasa_main
     import rasa.utils.common as rasa_common
 

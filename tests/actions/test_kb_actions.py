@@ -1,6 +1,8 @@
 """Knowledge-base actions: answer, clarify then choose, decline, follow-up from the current entry."""
 from __future__ import annotations
 
+import pytest
+
 from actions.kb_actions import ActionAnswerField, ActionAnswerService, ActionChooseOption
 from tests.actions.conftest import make_tracker, slots_of
 
@@ -153,3 +155,34 @@ def test_a_service_named_among_the_offer_picks_the_entry_the_kb_found(services, 
     events = ActionChooseOption().run(dispatcher, make_tracker("新办社保卡", "choose_option", card,
                                                                slots=offered), {})
     assert slots_of(events)["current_entry"] == "card-first"
+
+
+def test_a_follow_up_before_any_service_asks_which_service(services, dispatcher):
+    tracker = make_tracker("需要哪些材料？", "ask_materials")
+    assert ActionAnswerField().run(dispatcher, tracker, {}) == []
+    (message,) = dispatcher.messages
+    assert message["text"].startswith("请问您要办理哪项业务") and "申请材料" in message["text"]
+    assert not message.get("buttons")  # no unrelated candidates
+
+
+def test_a_fee_word_is_a_follow_up_not_a_new_service(services, dispatcher):
+    search = make_tracker("社保卡丢了怎么补办", "ask_service")
+    ActionAnswerService().run(dispatcher, search, {})
+    current = dispatcher.messages[-1]["custom"]["entry_id"]
+    dispatcher.messages.clear()
+    for text in ("收费吗", "要收费吗"):  # the KB vocabulary marks 收费 as a service term
+        tracker = make_tracker(text, "ask_fees", slots={"current_entry": current},
+                               entities=[{"entity": "service", "value": "收费"}])
+        ActionAnswerField().run(dispatcher, tracker, {})
+        custom = dispatcher.messages[-1]["custom"]
+        assert custom["type"] == "field" and custom["entry_id"] == current
+
+
+@pytest.mark.parametrize("text,bare", [
+    ("需要哪些材料？", True), ("多少钱", True), ("在哪里办", True), ("我想问一下流程", True),
+    ("能网上办吗", True), ("养狗要办什么证", False), ("居住证需要什么材料", False),
+    ("社保卡要带什么", False),
+])
+def test_a_bare_follow_up_names_no_service(text, bare):
+    from actions.kb_actions import is_bare_follow_up
+    assert is_bare_follow_up(text) is bare

@@ -218,3 +218,22 @@ def test_rasa_console_client_streams_from_the_rest_webhook(live_server):
     messages = asyncio.run(converse())
     assert messages and all(isinstance(m, dict) and m.get("text") for m in messages), messages
     assert messages[0]["recipient_id"].startswith("console-")
+
+
+def test_a_follow_up_first_asks_which_service(live_server):
+    body = live_server.chat(sender(), "需要哪些材料？")
+    assert texts(body).startswith("请问您要办理哪项业务") and not customs(body, "candidates")
+
+
+@pytest.mark.parametrize("follow_up", ["收费吗", "要收费吗", "花钱不"])
+def test_fee_follow_ups_stay_on_the_current_entry(live_server, follow_up):
+    s = sender()
+    first = live_server.chat(s, "社保卡丢了怎么补办")
+    entry = (customs(first, "guide") + customs(first, "answer"))[0]["entry_id"]
+    body = live_server.chat(s, follow_up)
+    assert [c["entry_id"] for c in customs(body, "field")] == [entry], body
+
+
+def test_thanks_and_goodbye_do_not_start_the_progress_check(live_server):
+    body = live_server.chat(sender(), "好的 谢谢你 没有别的事情要问了 再见啦")
+    assert "编号" not in texts(body), body
