@@ -109,7 +109,7 @@ async def test_text_answered_passively_in_every_mode(client: Any, dialogue: Scri
     assert dialogue.calls[-1].sender == "wechat:oResident1"
 
 
-@pytest.mark.parametrize("mode", ["plaintext", "safe"])
+@pytest.mark.parametrize("mode", ["plaintext", "compatible", "safe"])
 @pytest.mark.parametrize("xml,expect", [
     (message("voice", MediaId="m", Format="amr", Recognition="公积金怎么提取"), "答：公积金怎么提取"),
     (message("voice", MediaId="m", Format="amr", Recognition=""), "没有听清"),
@@ -124,7 +124,7 @@ async def test_each_message_type(client: Any, xml: str, expect: str, mode: str) 
     if mode == "plaintext":
         status, body = await post_plain(client, xml)
     else:
-        data, q = encrypted(xml)
+        data, q = encrypted(xml, compatible=(mode == "compatible"))
         resp = await client.post(PATH, params=q, data=data)
         status, body = resp.status, decrypt_reply(await resp.text())
     assert status == 200 and expect in reply_fields(body)["Content"]
