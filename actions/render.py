@@ -23,6 +23,7 @@ FIELDS_BY_INTENT = {
     "ask_phone": ("phone",),
 }
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
+NONE_OF_THESE_BUTTON = {"title": "都不是", "payload": "都不是"}
 NOT_UNDERSTOOD = "抱歉，我没有听明白。您可以换个说法，或说“人工”转人工服务，也可以拨打 12345 热线。"
 ANYTHING_ELSE = "好的。还有什么可以帮您？"
 
@@ -72,8 +73,16 @@ def candidates_message(result: SearchResult) -> Dict[str, Any]:
     lines = "\n".join(f"{it['n']}. {it['title']}" for it in items)
     buttons = [{"title": f"{it['n']}. {it['title']}",
                 "payload": "/choose_option" + json.dumps({"option": str(it["n"])})} for it in items]
+    buttons += [NONE_OF_THESE_BUTTON, HUMAN_BUTTON]
     return {"text": f"您想问的是下面哪一个？请说序号或点选：\n{lines}", "buttons": buttons,
             "custom": {"type": "candidates", "candidates": items}}
+
+
+def none_of_these_message(hotline: str) -> Dict[str, Any]:
+    """"都不是": sorry, and the ways on (another wording, a person, the hotline)."""
+    return {"text": (f"抱歉，没有找到您要的内容。您可以换个说法再问一次，"
+                     f"或说“人工”转人工服务，也可以拨打 {hotline} 热线。"),
+            "buttons": [HUMAN_BUTTON], "custom": {"type": "none", "hotline": hotline}}
 
 
 def none_message(hotline: str) -> Dict[str, Any]:

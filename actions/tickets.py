@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import runtime
+from actions import render, runtime
 from actions.render import ANYTHING_ELSE
 from actions.text import is_refusal, parse_district, parse_phone
 
@@ -162,6 +162,11 @@ class ActionHandleYesNo(Action):
             if intent == "affirm":
                 return submit_ticket(dispatcher, tracker)
             return correct_ticket(dispatcher, tracker)
+        if intent == "deny" and tracker.get_slot("candidates"):  # "都不是" to the offer
+            message = render.none_of_these_message(runtime.services().hotline)
+            dispatcher.utter_message(**render.as_dispatch(message))
+            return [SlotSet("candidates", None), SlotSet("pending_field", None),
+                    SlotSet("last_answer", [message])]
         dispatcher.utter_message(text=ANYTHING_ELSE)
         return clear_ticket() if tracker.get_slot("ticket_pending") else []
 

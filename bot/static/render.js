@@ -104,7 +104,9 @@ export function speechText(message, view) {
   }
   if (custom.type === "candidates") {
     parts[0] = visibleText(message);
-    (message.buttons || []).forEach((b, i) => parts.push((i + 1) + "，" + plainTitle(b.title) + "。"));
+    choices(message).forEach((b, i) => parts.push((i + 1) + "，" + plainTitle(b.title) + "。"));
+    const rest = others(message).map((b) => b.title);
+    if (rest.length) parts.push("也可以说：" + rest.join("，") + "。");
   }
   return parts.join("\n").trim();
 }
@@ -113,9 +115,17 @@ function speaker(label) {
   return el("p", { className: "speaker" }, label, el("span", { className: "visually-hidden", text: "：" }));
 }
 
+// A clarification's numbered choices, and its other buttons ("都不是", "转人工").
+function choices(message) {
+  return (message.buttons || []).filter((b) => String(b.payload || "").startsWith("/choose_option"));
+}
+function others(message) {
+  return (message.buttons || []).filter((b) => !String(b.payload || "").startsWith("/choose_option"));
+}
+
 // For candidates the text repeats the numbered list the buttons already show: drop those lines.
 function visibleText(message) {
-  const titles = new Set((message.buttons || []).map((b) => plainTitle(b.title)));
+  const titles = new Set(choices(message).map((b) => plainTitle(b.title)));
   const lines = String(message.text || "").split("\n");
   return lines.filter((line) => !(NUMBERED.test(line) && titles.has(plainTitle(line).trim()))).join("\n");
 }
@@ -145,10 +155,11 @@ export function renderBot(message, ctx) {
     shortBox = el("div", { className: "msg-short", id: prefix + "-short", hidden: true }, paragraphs(short));
     bubble.append(shortBox);
   }
-  const buttons = message.buttons || [];
-  if (buttons.length && candidates) {
+  const numbered = candidates ? choices(message) : [];
+  const buttons = candidates ? others(message) : message.buttons || [];
+  if (numbered.length) {
     const list = el("ol", { className: "candidates", "aria-label": "请选择（可点击，或输入编号）" });
-    buttons.forEach((button, i) => {
+    numbered.forEach((button, i) => {
       list.append(el("li", {}, el("button", {
         type: "button", className: "candidate", "data-payload": button.payload,
         on: { click: () => ctx.onChoose(button, (i + 1) + ". " + plainTitle(button.title)) },
@@ -157,7 +168,8 @@ export function renderBot(message, ctx) {
       el("span", { text: plainTitle(button.title) }))));
     });
     bubble.append(list);
-  } else if (buttons.length) {
+  }
+  if (buttons.length) {
     bubble.append(el("div", { className: "msg-actions" }, buttons.map((button) => el("button", {
       type: "button", className: "secondary", "data-payload": button.payload, text: button.title,
       on: { click: () => ctx.onChoose(button, button.title) },

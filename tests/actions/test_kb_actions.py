@@ -186,3 +186,19 @@ def test_a_fee_word_is_a_follow_up_not_a_new_service(services, dispatcher):
 def test_a_bare_follow_up_names_no_service(text, bare):
     from actions.kb_actions import is_bare_follow_up
     assert is_bare_follow_up(text) is bare
+
+
+def test_every_offer_ends_with_none_of_these_and_a_person(services, dispatcher):
+    events = ActionAnswerService().run(dispatcher, make_tracker("社保卡", "ask_service"), {})
+    message = dispatcher.messages[-1]
+    assert message["custom"]["type"] == "candidates"
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[-2:] == ["都不是", "/request_human"]
+    assert len(payloads) - 2 == len(message["custom"]["candidates"]) <= 3
+    from actions.tickets import ActionHandleYesNo
+    out = type(dispatcher)()
+    after = ActionHandleYesNo().run(out, make_tracker("都不是", "deny", slots={
+        "candidates": slots_of(events)["candidates"]}), {})
+    assert out.messages[0]["custom"]["type"] == "none" and "人工" in out.messages[0]["text"]
+    assert out.messages[0]["buttons"][0]["payload"] == "/request_human"
+    assert slots_of(after)["candidates"] is None

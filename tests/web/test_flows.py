@@ -53,6 +53,9 @@ def test_clarify_then_choose_by_click_and_by_number(new_page: Callable[..., Any]
     assert page.locator(BOT).last.locator(".msg-full").inner_text() == "您想问的是下面哪一个？请说序号或点选："
     buttons = page.locator(BOT).last.locator(".candidate")
     assert buttons.all_text_contents() == ["11、居住证办理", "22、身份证补领", "33、护照办理"]
+    # "都不是" and "转人工" follow the list as actions of their own, not as choices 4 and 5
+    actions = page.locator(BOT).last.locator(".msg-actions button")
+    assert actions.all_text_contents() == ["都不是", "转人工"]
     before = page.locator(BOT).count()
     buttons.nth(1).click()
     wait_replies(page, before + 1)
