@@ -30,8 +30,8 @@ def prepare_database(settings: Settings, seed: bool = True) -> Engine:
 
 
 def open_services(settings: Settings, engine: Engine = None) -> Tuple[KnowledgeService, Records]:
-    """A KnowledgeService with its index built, and the Records helper, on one engine."""
-    settings.apply()
+    """A KnowledgeService with its index built, and the Records helper, on one engine
+    (``engine`` comes from ``prepare_database``, which has handed the settings down)."""
     engine = engine or prepare_database(settings)
     kb = KnowledgeService(engine, poll_seconds=settings.kb_poll_seconds,
                           thresholds=settings.thresholds)

@@ -113,13 +113,12 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
 async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
     """Exactly-once delivery on the shared database, and an hourly prune of old records."""
     store = DeliveryStore(app[ENGINE])
-    app[RUNNER].deliveries, app[RUNNER].engine = store, app[ENGINE]
+    app[RUNNER].deliveries = store
 
     async def prune() -> None:
-        loop = asyncio.get_running_loop()
         while True:
             try:
-                deleted = await loop.run_in_executor(app[WORKERS], store.prune)
+                deleted = await app[RUNNER].blocking(store.prune)
                 _LOGGER.debug("pruned %d old deliveries", deleted)
             except Exception:  # noqa: BLE001 - a failed prune is retried next hour
                 _LOGGER.warning("pruning deliveries failed", exc_info=True)

@@ -99,7 +99,6 @@ class TurnRunner:
         self._dialogue = dialogue
         self.channels = frozenset(channels)
         self.deliveries = deliveries
-        self.engine: Any = getattr(deliveries, "engine", None)  # channels' own tables
         self._executor = executor
         self._inflight: Dict[Tuple[str, str, str], "asyncio.Future[Delivered]"] = {}
         self._locks: Dict[Tuple[str, str], Tuple[asyncio.Lock, list]] = {}
@@ -110,7 +109,10 @@ class TurnRunner:
         """Run a blocking call (a database query) on the server's worker pool."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    _db = blocking
+    @property
+    def engine(self) -> Any:
+        """The database the deliveries live on, for channels' own tables (WeChat's outbox)."""
+        return getattr(self.deliveries, "engine", None)
 
     async def __call__(self, turn: Turn) -> Delivered:
         """Run ``turn`` once; a retried message id gets the reply already given.
@@ -164,23 +166,23 @@ class TurnRunner:
     async def _deliver_once(self, turn: Turn, key: Tuple[str, str, str]) -> Delivered:
         assert self.deliveries is not None
         deadline = time.monotonic() + WAIT_LIMIT_S
-        claim = await self._db(self.deliveries.claim, *key)
+        claim = await self.blocking(self.deliveries.claim, *key)
         while claim.state == "pending":  # another instance runs it: wait for its reply
             if time.monotonic() > deadline:
                 raise TurnBusy(turn.message_id)
             await asyncio.sleep(WAIT_POLL_S)
-            claim = await self._db(self.deliveries.reply, *key)
+            claim = await self.blocking(self.deliveries.reply, *key)
             if claim.state == "new":  # it failed there and was released: run it here
-                claim = await self._db(self.deliveries.claim, *key)
+                claim = await self.blocking(self.deliveries.claim, *key)
         if claim.state == "done":
             metrics.DUPLICATES.labels(turn.channel).inc()
             return Delivered(TurnResult.from_dict(claim.reply or {}), duplicate=True)
         try:
             result = await self._run(turn)
         except BaseException:
-            await asyncio.shield(self._db(self.deliveries.release, *key))
+            await asyncio.shield(self.blocking(self.deliveries.release, *key))
             raise
-        await asyncio.shield(self._db(self.deliveries.finish, *key, result.to_dict()))
+        await asyncio.shield(self.blocking(self.deliveries.finish, *key, result.to_dict()))
         return Delivered(result)
 
     async def _run(self, turn: Turn) -> TurnResult:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, Dict, Optional
 
 from sqlalchemy import delete, func, select, update
@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from knowledge.db import session_factory
-from knowledge.models import Delivery, utcnow
+from knowledge.models import Delivery, as_utc, utcnow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -31,11 +31,6 @@ class Claim:
 
     state: str
     reply: Optional[Dict[str, Any]] = None
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 class DeliveryStore:
@@ -69,7 +64,7 @@ class DeliveryStore:
             if row.status == DONE:
                 return Claim(DONE, row.reply)
             claimed_at = row.claimed_at
-            if utcnow() - _aware(claimed_at) < self.stale_after:
+            if utcnow() - as_utc(claimed_at) < self.stale_after:
                 return Claim(PENDING)
             taken = session.execute(
                 update(Delivery).filter_by(**key, status=PENDING, claimed_at=claimed_at)
@@ -112,7 +107,7 @@ class DeliveryStore:
         with self._sessions() as session:
             value = session.execute(select(func.max(Delivery.claimed_at)).filter_by(
                 channel=channel, conversation=conversation)).scalar()
-        return _aware(value) if value is not None else None
+        return as_utc(value) if value is not None else None
 
     def prune(self, keep_for: timedelta = KEEP_FOR) -> int:
         """Forget deliveries older than ``keep_for``; returns how many."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import List, Optional
 
 from sqlalchemy import delete, or_, select, update
@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from knowledge.db import session_factory
-from knowledge.models import ApiToken, Outbox, utcnow
+from knowledge.models import ApiToken, Outbox, as_utc, utcnow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -20,12 +20,6 @@ MAX_ATTEMPTS = 6
 """Tries before a push is left ``failed`` (about a minute of back-off in all)."""
 LEASE = timedelta(seconds=30)
 """How long one instance holds a push it is sending (or a token it is refreshing)."""
-
-
-def _aware(value: Optional[datetime]) -> Optional[datetime]:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -158,6 +152,10 @@ class TokenState:
     leased: bool  # True: this caller holds the refresh lease and must refresh
 
 
+def _expiry(row: ApiToken) -> Optional[datetime]:
+    return as_utc(row.expires_at) if row.expires_at is not None else None
+
+
 class TokenStore:
     """An access token shared across instances; one instance refreshes it at a time."""
 
@@ -171,7 +169,7 @@ class TokenStore:
             row = session.get(ApiToken, self.name)
             if row is None:
                 return TokenState("", None, False)
-            return TokenState(row.token, _aware(row.expires_at), False)
+            return TokenState(row.token, _expiry(row), False)
 
     def lease_refresh(self, stale: str) -> TokenState:
         """Take the refresh lease unless the token has changed from ``stale`` (someone else
@@ -191,7 +189,7 @@ class TokenStore:
             session.commit()
             row = session.get(ApiToken, self.name)
             session.refresh(row)
-            return TokenState(row.token, _aware(row.expires_at), bool(got))
+            return TokenState(row.token, _expiry(row), bool(got))
 
     def store(self, token: str, expires_in: float) -> None:
         """Save a fresh token and release the lease."""

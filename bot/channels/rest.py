@@ -16,7 +16,8 @@ from bot.turns import Turn, TurnBusy, TurnFailed
 
 _LOGGER = logging.getLogger(__name__)
 
-SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+ID_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+"""A sender or message id: 1–128 letters, digits or ``_.:@-``."""
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ufeff]")
 
 
@@ -61,7 +62,6 @@ def check_text(text: Any) -> str:
     return text.strip()
 
 
-MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
 FAILED = "系统繁忙，请稍后再试，或拨打热线。"
 
 
@@ -81,11 +81,11 @@ class ChatRequest:
     def parse(cls, data: Dict[str, Any]) -> "ChatRequest":
         """Validate a decoded JSON body."""
         sender = data.get("sender")
-        if not isinstance(sender, str) or not SENDER_RE.match(sender):
+        if not isinstance(sender, str) or not ID_RE.match(sender):
             raise BadRequest("sender 应为 1–128 位字母、数字或 _.:@-", "invalid_sender")
         message_id = data.get("message_id")
         if message_id is not None and (not isinstance(message_id, str)
-                                       or not MESSAGE_ID_RE.match(message_id)):
+                                       or not ID_RE.match(message_id)):
             raise BadRequest("message_id 应为 1–128 位字母、数字或 _.:@-", "invalid_message_id")
         metadata = data.get("metadata") or {}
         if not isinstance(metadata, dict):

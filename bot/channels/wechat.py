@@ -184,14 +184,16 @@ class WeChatInput(ChannelInput):
             texts = [BUSY.format(hotline=self.hotline)]
         else:
             if delivered.duplicate:  # a retry: the delivery that ran the turn pushes it
-                follow = asyncio.ensure_future(self.runner.blocking(self.outbox.drop, promise))
-                self._pending.add(follow)
-                follow.add_done_callback(self._pending.discard)
+                self._spawn(self.runner.blocking(self.outbox.drop, promise))
                 return
             texts = self.output.render(delivered.result, full) or [BUSY.format(hotline=self.hotline)]
-        follow = asyncio.ensure_future(self._fulfil(promise, texts))
-        self._pending.add(follow)
-        follow.add_done_callback(self._pending.discard)
+        self._spawn(self._fulfil(promise, texts))
+
+    def _spawn(self, coro: Any) -> None:
+        """Follow-up work that outlives the request, cancelled at shutdown."""
+        task = asyncio.ensure_future(coro)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def _fulfil(self, promise: int, texts: List[str]) -> None:
         await self.runner.blocking(self.outbox.fulfil, promise, texts)
