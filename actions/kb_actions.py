@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import render, runtime
+from actions.requests import open_question
 from actions.text import names_a_position, parse_option
 from actions.tickets import awaiting_confirmation, correct_ticket, is_correction, remind_ticket
 from knowledge.index import SearchResult
@@ -57,7 +58,8 @@ def respond_with_entry(dispatcher: CollectingDispatcher, entry: Dict[str, Any],
     message = render.field_message(entry, fields) if fields else render.answer_message(entry)
     _send(dispatcher, [message])
     return [SlotSet("current_entry", entry["id"]), SlotSet("candidates", None),
-            SlotSet("pending_field", None), SlotSet("last_answer", [message])]
+            SlotSet("pending_field", None), SlotSet("last_answer", [message]),
+            SlotSet("open_question", None)]
 
 
 def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
@@ -78,14 +80,17 @@ def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text:
         _send(dispatcher, [message])
         return [SlotSet("candidates", [c.id for c in result.candidates]),
                 SlotSet("pending_field", ",".join(fields) if fields else None),
-                SlotSet("last_answer", [message])]
+                SlotSet("last_answer", [message]), SlotSet("open_question", open_question(text))]
+    asked = None
     if intent == "out_of_scope":
         message = render.out_of_scope_message(svc.hotline)
     else:
-        svc.records.log_unanswered(text, _channel(tracker), tracker.sender_id, result)
+        queued = svc.records.log_unanswered(text, _channel(tracker), tracker.sender_id, result)
         message = render.none_message(svc.hotline)
+        asked = open_question(text, queued)
     _send(dispatcher, [message])
-    return [SlotSet("candidates", None), SlotSet("last_answer", [message])]
+    return [SlotSet("candidates", None), SlotSet("last_answer", [message]),
+            SlotSet("open_question", asked)]
 
 
 class ActionAnswerService(Action):

@@ -23,6 +23,8 @@ FIELDS_BY_INTENT = {
     "ask_phone": ("phone",),
 }
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
+LEAVE_BUTTON = {"title": "留言给工作人员", "payload": "/leave_question"}
+LEAVE_HINT = "您可以说“留言”，把问题留给工作人员，答复后会联系您；"
 NONE_OF_THESE_BUTTON = {"title": "都不是", "payload": "都不是"}
 NOT_UNDERSTOOD = "抱歉，我没有听明白。您可以换个说法，或说“人工”转人工服务，也可以拨打 12345 热线。"
 ANYTHING_ELSE = "好的。还有什么可以帮您？"
@@ -80,16 +82,18 @@ def candidates_message(result: SearchResult) -> Dict[str, Any]:
 
 def none_of_these_message(hotline: str) -> Dict[str, Any]:
     """"都不是": sorry, and the ways on (another wording, a person, the hotline)."""
-    return {"text": (f"抱歉，没有找到您要的内容。您可以换个说法再问一次，"
-                     f"或说“人工”转人工服务，也可以拨打 {hotline} 热线。"),
-            "buttons": [HUMAN_BUTTON], "custom": {"type": "none", "hotline": hotline}}
+    return {"text": (f"抱歉，没有找到您要的内容。您可以换个说法再问一次。{LEAVE_HINT}"
+                     f"也可以说“人工”转人工服务，或拨打 {hotline} 热线。"),
+            "buttons": [LEAVE_BUTTON, HUMAN_BUTTON],
+            "custom": {"type": "none", "hotline": hotline}}
 
 
 def none_message(hotline: str) -> Dict[str, Any]:
     """An honest "I don't know" with a way to a person."""
-    return {"text": (f"抱歉，这个问题我暂时没有准确的答案，已经记录下来请工作人员补充。"
-                     f"您可以说“人工”转人工服务，或拨打 {hotline} 热线咨询。"),
-            "buttons": [HUMAN_BUTTON], "custom": {"type": "none", "hotline": hotline}}
+    return {"text": (f"抱歉，这个问题我暂时没有准确的答案。{LEAVE_HINT}"
+                     f"也可以说“人工”转人工服务，或拨打 {hotline} 热线咨询。"),
+            "buttons": [LEAVE_BUTTON, HUMAN_BUTTON],
+            "custom": {"type": "none", "hotline": hotline}}
 
 
 def out_of_scope_message(hotline: str) -> Dict[str, Any]:

@@ -11,6 +11,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import render, runtime
 from actions.render import ANYTHING_ELSE
+from actions.requests import (QUESTION, queue_open_question, question_read_back,
+                              question_submitted, ticket_kind)
 from actions.text import is_refusal, parse_district, parse_phone
 
 _LOGGER = logging.getLogger(__name__)
@@ -39,6 +41,13 @@ class ValidateComplaintForm(FormValidationAction):
             return {"complaint_content": None}
         return {"complaint_content": text[:2000]}
 
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        """A question left for staff needs no district: it is not an incident somewhere."""
+        if ticket_kind(tracker) == QUESTION:
+            return [s for s in domain_slots if s != "district"]
+        return domain_slots
+
     def validate_district(self, value: Any, dispatcher: CollectingDispatcher,
                           tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         district = _district(str(value or ""))
@@ -59,9 +68,11 @@ class ValidateComplaintForm(FormValidationAction):
         return {"contact_phone": None}
 
 
-def read_back(dispatcher: CollectingDispatcher, content: str, district: str, phone: str) -> List[EventType]:
+def read_back(dispatcher: CollectingDispatcher, content: str, district: str, phone: str,
+              kind: str = "complaint") -> List[EventType]:
     """Read the ticket back and ask for confirmation."""
-    text = (f"请您核对：诉求内容：{content}；所在区：{district}；联系电话：{phone}。"
+    text = (question_read_back(content, phone) if kind == QUESTION else
+            f"请您核对：诉求内容：{content}；所在区：{district}；联系电话：{phone}。"
             f"确认提交请说“确认”，需要修改请说“修改”，也可以直接说正确的区或电话。")
     message = {"text": text, "buttons": CONFIRM_BUTTONS,
                "custom": {"type": "ticket_confirm", "content": content, "district": district,
@@ -79,7 +90,7 @@ class ActionConfirmTicket(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
         content, district, phone = (tracker.get_slot(s) or "" for s in TICKET_SLOTS)
-        return read_back(dispatcher, content, district, phone or NO_PHONE)
+        return read_back(dispatcher, content, district, phone or NO_PHONE, ticket_kind(tracker))
 
 
 CORRECTION_CUES = ("改", "不对", "错", "应该是", "换成", "更正")
@@ -108,12 +119,13 @@ def remind_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     """After answering another question at the read-back, ask for the confirmation again."""
     content, district, phone = (tracker.get_slot(s) or "" for s in TICKET_SLOTS)
     dispatcher.utter_message(text="另外，您刚才登记的内容还没有提交。")
-    return read_back(dispatcher, content, district, phone or NO_PHONE)
+    return read_back(dispatcher, content, district, phone or NO_PHONE, ticket_kind(tracker))
 
 
 def clear_ticket() -> List[EventType]:
     """Forget an unsubmitted ticket (handoff, or a stale one from an earlier session)."""
-    return [SlotSet(s, None) for s in TICKET_SLOTS] + [SlotSet("ticket_pending", False)]
+    return [SlotSet(s, None) for s in TICKET_SLOTS] + [SlotSet("ticket_pending", False),
+                                                        SlotSet("ticket_kind", None)]
 
 
 def correct_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
@@ -129,7 +141,7 @@ def correct_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[E
         if new_district:
             district = new_district
             events.append(SlotSet("district", district))
-        return events + read_back(dispatcher, content, district, phone)
+        return events + read_back(dispatcher, content, district, phone, ticket_kind(tracker))
     dispatcher.utter_message(text="好的，我们重新登记一遍。")
     return [SlotSet(s, None) for s in TICKET_SLOTS] + [SlotSet("ticket_pending", False),
                                                         FollowupAction("complaint_form")]
@@ -139,14 +151,18 @@ def submit_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     """Save the ticket and read its number back."""
     svc = runtime.services()
     content, district, phone = (tracker.get_slot(s) or "" for s in TICKET_SLOTS)
+    kind = ticket_kind(tracker)
+    asked = tracker.get_slot("open_question") or {}
+    queued = asked.get("id") if kind == QUESTION and asked.get("text") == content else None
     number = svc.records.create_ticket(content, district, phone or NO_PHONE, tracker.sender_id,
-                                       str(tracker.get_latest_input_channel() or "unknown"))
+                                       str(tracker.get_latest_input_channel() or "unknown"),
+                                       kind=kind, unanswered_id=queued)
     spaced = " ".join(number)
-    dispatcher.utter_message(
-        text=(f"已为您提交，工单号是 {number}。我再读一遍：{spaced}。"
-              f"工作人员会尽快处理并回复您。"),
-        json_message={"type": "ticket", "number": number})
-    return [SlotSet(s, None) for s in TICKET_SLOTS] + [SlotSet("ticket_pending", False)]
+    text = (question_submitted(number) if kind == QUESTION else
+            f"已为您提交，工单号是 {number}。我再读一遍：{spaced}。工作人员会尽快处理并回复您。")
+    dispatcher.utter_message(text=text, json_message={"type": "ticket", "number": number,
+                                                      "kind": kind})
+    return clear_ticket() + ([SlotSet("open_question", None)] if kind == QUESTION else [])
 
 
 class ActionHandleYesNo(Action):
@@ -165,8 +181,9 @@ class ActionHandleYesNo(Action):
         if intent == "deny" and tracker.get_slot("candidates"):  # "都不是" to the offer
             message = render.none_of_these_message(runtime.services().hotline)
             dispatcher.utter_message(**render.as_dispatch(message))
-            return [SlotSet("candidates", None), SlotSet("pending_field", None),
-                    SlotSet("last_answer", [message])]
+            return queue_open_question(tracker) + [
+                SlotSet("candidates", None), SlotSet("pending_field", None),
+                SlotSet("last_answer", [message])]
         dispatcher.utter_message(text=ANYTHING_ELSE)
         return clear_ticket() if tracker.get_slot("ticket_pending") else []
 
@@ -187,10 +204,17 @@ class AskSlotAction(Action):
 
 
 class ActionAskComplaintContent(AskSlotAction):
-    """Asks what the complaint or suggestion is about."""
+    """Asks what the complaint or suggestion is about (or the question left for staff)."""
 
     action_name = "action_ask_complaint_content"
     question = "好的，我来帮您登记投诉或建议。请说一下具体是什么事情，发生在哪里。"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[EventType]:
+        if ticket_kind(tracker) == QUESTION:
+            dispatcher.utter_message(text="好的，请说一下您想问的问题，我记下来交给工作人员答复。")
+            return []
+        return super().run(dispatcher, tracker, domain)
 
 
 class ActionAskDistrict(AskSlotAction):

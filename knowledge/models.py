@@ -15,6 +15,8 @@ Base = declarative_base()
 
 ENTRY_STATUSES = ("draft", "published", "archived")
 UNANSWERED_STATUSES = ("new", "pending", "done", "ignored")
+TICKET_KINDS = ("complaint", "question")
+"""A ticket is a complaint or suggestion, or a question the bot could not answer, left for staff."""
 
 #: Service-guide fields, in display order: (attribute, Chinese label).
 GUIDE_FIELDS = (
@@ -134,10 +136,11 @@ class Unanswered(Base):
     candidates = Column(JSON, nullable=False, default=list)
     status = Column(String(16), nullable=False, default="new", index=True)
     note = Column(Text, nullable=False, default="")
+    ticket_number = Column(String(32), nullable=False, default="", server_default="")  # left for staff
 
 
 class Ticket(Base):
-    """A complaint or suggestion collected by the ticket form."""
+    """A complaint or suggestion, or a question left for staff (``kind``), from the ticket form."""
 
     __tablename__ = "tickets"
 
@@ -150,6 +153,7 @@ class Ticket(Base):
     channel = Column(String(32), nullable=False, default="")
     status = Column(String(16), nullable=False, default="new")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    kind = Column(String(16), nullable=False, default="complaint", server_default="complaint")
     answer = Column(Text, nullable=False, default="", server_default="")
     answer_note = Column(Text, nullable=False, default="", server_default="")  # how it reached them
     answered_by = Column(String(64), nullable=False, default="", server_default="")

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from knowledge.db import session_scope
 from knowledge.errors import NotFoundError, ValidationError
 from knowledge.index import SearchResult
-from knowledge.models import UNANSWERED_STATUSES, Case, Handoff, Ticket, Unanswered, utcnow
+from knowledge.models import TICKET_KINDS, UNANSWERED_STATUSES, Case, Handoff, Ticket, Unanswered, utcnow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class Records:
         with session_scope(self.engine) as session:
             return [{"id": u.id, "query": u.query, "channel": u.channel, "status": u.status,
                      "created_at": u.created_at.isoformat(), "candidates": u.candidates,
-                     "note": u.note} for u in session.scalars(stmt)]
+                     "note": u.note, "ticket_number": u.ticket_number}
+                    for u in session.scalars(stmt)]
 
     def set_unanswered_status(self, item_id: int, status: str, note: str = "") -> None:
         """Move a queued question to pending, done or ignored."""
@@ -80,19 +81,31 @@ class Records:
 
     # --------------------------------------------------------------- tickets
     def create_ticket(self, content: str, district: str, phone: str, sender: str,
-                      channel: str) -> str:
-        """Save a complaint/suggestion and return its number, e.g. ``GD20261122-0007``."""
+                      channel: str, kind: str = "complaint",
+                      unanswered_id: Optional[int] = None) -> str:
+        """Save a ticket and return its number, e.g. ``GD20261122-000007``.
+
+        Args:
+            kind: ``complaint`` (complaint or suggestion) or ``question`` (left for staff).
+            unanswered_id: The queued question this ticket answers for: the queue then shows
+                the ticket's number, so staff know a resident waits for the answer.
+        """
         content = (content or "").strip()
         if not content:
             raise ValidationError("诉求内容不能为空", "content")
+        if kind not in TICKET_KINDS:
+            raise ValidationError(f"工单类型应为 {'/'.join(TICKET_KINDS)}", "kind")
         day = utcnow().astimezone(LOCAL_TZ).strftime("%Y%m%d")
         with session_scope(self.engine) as session:
             ticket = Ticket(number=f"pending-{uuid.uuid4().hex}", content=content[:5000],
                             district=district[:32], phone=phone[:32], sender=sender[:128],
-                            channel=channel[:32])
+                            channel=channel[:32], kind=kind)
             session.add(ticket)
             session.flush()  # the row id makes the number unique across instances
             number = ticket.number = f"GD{day}-{ticket.id:06d}"
+            queued = session.get(Unanswered, unanswered_id) if unanswered_id else None
+            if queued is not None:
+                queued.ticket_number = number
         _LOGGER.info("ticket %s created", number)
         return number
 
@@ -103,7 +116,7 @@ class Records:
             if t is None:
                 return None
             return {"number": t.number, "content": t.content, "district": t.district,
-                    "phone": t.phone, "status": t.status, "channel": t.channel}
+                    "phone": t.phone, "status": t.status, "channel": t.channel, "kind": t.kind}
 
     # -------------------------------------------------------------- handoffs
     def create_handoff(self, sender: str, channel: str, reason: str,
@@ -154,6 +167,10 @@ class Records:
                 raise NotFoundError(f"no {kind} {record_id}")
             row.answer, row.answer_note = text[:5000], note[:500]
             row.answered_by, row.answered_at, row.status = actor[:64], utcnow(), "answered"
+            if kind == "ticket":  # the question the ticket carried leaves the review queue
+                for queued in session.scalars(select(Unanswered).where(
+                        Unanswered.ticket_number == row.number)):
+                    queued.status = "done"
 
     # ----------------------------------------------------------------- cases
     def find_case(self, application_number: str) -> Optional[CaseView]:

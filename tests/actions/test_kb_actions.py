@@ -23,7 +23,7 @@ def test_unknown_question_declines_and_is_logged(services, dispatcher):
     events = ActionAnswerService().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["custom"]["type"] == "none"
     assert "12345" in dispatcher.messages[0]["text"]
-    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/request_human"
+    assert dispatcher.messages[0]["buttons"][-1]["payload"] == "/request_human"
     queued = services.records.list_unanswered()
     assert queued and queued[0]["query"] == "火星移民签证怎么申请"
     assert "current_entry" not in slots_of(events)
@@ -200,5 +200,6 @@ def test_every_offer_ends_with_none_of_these_and_a_person(services, dispatcher):
     after = ActionHandleYesNo().run(out, make_tracker("都不是", "deny", slots={
         "candidates": slots_of(events)["candidates"]}), {})
     assert out.messages[0]["custom"]["type"] == "none" and "人工" in out.messages[0]["text"]
-    assert out.messages[0]["buttons"][0]["payload"] == "/request_human"
+    assert [b["payload"] for b in out.messages[0]["buttons"]] == ["/leave_question",
+                                                                   "/request_human"]
     assert slots_of(after)["candidates"] is None

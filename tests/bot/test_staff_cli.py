@@ -55,6 +55,19 @@ def test_a_web_request_is_answered_on_the_record(engine: Any, sqlite_url: str) -
     assert OutboxStore(engine).list() == []
 
 
+def test_answering_a_question_left_for_staff_closes_it_in_the_review_queue(
+        engine: Any, sqlite_url: str) -> None:
+    records = Records(engine)
+    queued = records.log_unanswered("独生子女父母奖励怎么领", "web", "web:abcdefgh")
+    other = records.log_unanswered("别的问题", "web", "web:abcdefgh")
+    number = records.create_ticket("独生子女父母奖励怎么领", "", "13800000000", "web:abcdefgh",
+                                   "web", kind="question", unanswered_id=queued)
+    assert records.get_ticket(number)["kind"] == "question"
+    assert main(["answer", "ticket", number, "请到街道计生办申领", "--db", sqlite_url]) == 0
+    status = {q["id"]: (q["status"], q["ticket_number"]) for q in records.list_unanswered(None)}
+    assert status == {queued: ("done", number), other: ("new", "")}
+
+
 def test_bad_answers_are_coded_errors(engine: Any, sqlite_url: str, capsys: Any) -> None:
     assert main(["answer", "handoff", "999", "你好", "--db", sqlite_url]) == 2
     assert "[not_found]" in capsys.readouterr().err
