@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: venv install train seed run test test-fast bench-kb bench-chat bench-wechat nlu-report clean
+.PHONY: venv install train seed run test test-fast bench-kb bench-chat bench-wechat bench-dialogue nlu-report clean
 
 venv: $(BIN)/python
 $(BIN)/python:
@@ -74,6 +74,9 @@ bench-kb: install
 
 bench-chat: install train
 	$(BIN)/python -m bench.bench_chat
+
+bench-dialogue: install train
+	$(BIN)/python -m bench.bench_dialogue
 
 bench-wechat: install train
 	$(BIN)/python -m bench.bench_wechat

@@ -29,10 +29,15 @@ def _channel(tracker: Tracker) -> str:
     return str((tracker.get_latest_input_channel() or "")) or "unknown"
 
 
-#: Words the KB vocabulary marks as service terms that name a field, not a service
-#: ("收费吗" is a follow-up on the current entry, not a new question about 收费).
+#: Words the KB vocabulary marks as service terms that name a field or a qualifier, not a
+#: service ("收费吗" is a follow-up on the current entry, not a new question about 收费;
+#: "外地户口也能办吗" asks for the current entry's conditions).
 FIELD_WORDS = frozenset({"收费", "费用", "要钱", "工本费", "材料", "证件", "时间", "时限",
-                         "地点", "地址", "电话", "条件", "流程", "手续", "网上办"})
+                         "地点", "地址", "电话", "条件", "流程", "手续", "网上办", "网上", "线上",
+                         "网址", "网站", "手机上", "部门", "窗口", "外地", "本地", "外省",
+                         "本市", "异地"})
+SHORT_REPLY_CHARS = 12
+"""A reply to an offer this short that shares words with one offered title picks it ("租房")."""
 ASK_WHICH = "请问您要办理哪项业务？例如“补办社保卡”“申领老年卡”，我再告诉您{what}。"
 _FOLLOW_UP_WORDS = re.compile(
     "请问|麻烦|我想|想|问一下|问问|一下|那个|这个|那|这|需要|得|要|带|准备|提供|交|哪些|什么|啥|哪个|多少|几|怎么|咋|如何|"
@@ -46,16 +51,48 @@ def is_bare_follow_up(text: str) -> bool:
     return len(_FOLLOW_UP_WORDS.sub("", text)) <= 1
 
 
+def _service_words(tracker: Tracker) -> List[str]:
+    return [str(e.get("value", "")) for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") in ("service", "department")
+            and str(e.get("value", "")) not in FIELD_WORDS]
+
+
 def _has_service_entity(tracker: Tracker) -> bool:
-    return any(e.get("entity") in ("service", "department")
-               and str(e.get("value", "")) not in FIELD_WORDS
-               for e in tracker.latest_message.get("entities", []))
+    return bool(_service_words(tracker))
+
+
+def _surface_words(tracker: Tracker) -> List[str]:
+    """The service entities as the resident wrote them (their values may be standard terms)."""
+    text = tracker.latest_message.get("text") or ""
+    return [text[e["start"]:e["end"]] for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") in ("service", "department")
+            and isinstance(e.get("start"), int) and isinstance(e.get("end"), int)]
+
+
+def _names_only(text: str, words: List[str]) -> bool:
+    """Whether the text is nothing but service names (and punctuation)."""
+    rest = text
+    for word in words:
+        rest = rest.replace(word, "")
+    return len(re.sub(r"[\s\W_]", "", rest)) <= 1
+
+
+def _about_entry(words: List[str], entry: Dict[str, Any]) -> bool:
+    """Whether every service word is already in the entry ("带身份证就行吗" after an answer
+    whose materials list the ID card): then the words ask about it, not about a new service."""
+    said = render.entry_text(entry)
+    return all(word in said for word in words)
 
 
 def respond_with_entry(dispatcher: CollectingDispatcher, entry: Dict[str, Any],
-                       fields: Optional[List[str]] = None) -> List[EventType]:
-    """Send an entry's answer (or some of its guide fields) and remember it as context."""
+                       fields: Optional[List[str]] = None,
+                       result: Optional[SearchResult] = None) -> List[EventType]:
+    """Send an entry's answer (or some of its guide fields) and remember it as context; an
+    answer to a close call (``result.related``) offers the entries it was close to."""
     message = render.field_message(entry, fields) if fields else render.answer_message(entry)
+    if result is not None and result.related:
+        message = render.with_related(message, [{"id": c.id, "title": c.question}
+                                                for c in result.related])
     _send(dispatcher, [message])
     return [SlotSet("current_entry", entry["id"]), SlotSet("candidates", None),
             SlotSet("pending_field", None), SlotSet("last_answer", [message]),
@@ -74,7 +111,7 @@ def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text:
     if result.decision == "answer":
         entry = svc.kb.get_entry(result.candidates[0].id, include_unpublished=False)
         if entry is not None:
-            return respond_with_entry(dispatcher, entry, fields)
+            return respond_with_entry(dispatcher, entry, fields, result)
     if result.decision == "clarify" and intent != "out_of_scope":
         message = render.candidates_message(result)
         _send(dispatcher, [message])
@@ -110,10 +147,30 @@ class ActionAnswerService(Action):
                 return correct_ticket(dispatcher, tracker)
             # Another question at the read-back: answer it, then ask to confirm again.
             return search_and_respond(dispatcher, tracker, text) + remind_ticket(dispatcher, tracker)
-        if tracker.get_slot("candidates") and ORDINAL_RE.fullmatch(text.strip(" 。.")):
+        candidates = tracker.get_slot("candidates")
+        if candidates and ORDINAL_RE.fullmatch(text.strip(" 。.")):
             # "2" or "第二个" right after a clarify is a choice, whatever NLU thought.
             return ActionChooseOption().run(dispatcher, tracker, domain)
+        if candidates and len(text.strip()) <= SHORT_REPLY_CHARS:
+            return pick_by_words(dispatcher, tracker, text, candidates)
         return search_and_respond(dispatcher, tracker, text)
+
+
+def pick_by_words(dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
+                  candidates: List[str]) -> List[EventType]:
+    """A short reply to an offer: the offered entry it names ("租房"), unless the KB is sure
+    it is about something else; otherwise a new search."""
+    svc = runtime.services()
+    pending = tracker.get_slot("pending_field")
+    fields = pending.split(",") if pending else None
+    result = svc.kb.search(text, top=5)
+    if result.decision == "answer" and result.candidates[0].id not in candidates:
+        return search_and_respond(dispatcher, tracker, text, fields, result)
+    entries = [svc.kb.get_entry(c, include_unpublished=False) for c in candidates]
+    index = parse_option(text, [e["question"] if e else "" for e in entries])
+    if index is None or entries[index] is None:
+        return search_and_respond(dispatcher, tracker, text, fields, result)
+    return respond_with_entry(dispatcher, entries[index], fields)
 
 
 class ActionAnswerField(Action):
@@ -129,10 +186,18 @@ class ActionAnswerField(Action):
         text = tracker.latest_message.get("text") or ""
         current = tracker.get_slot("current_entry")
         svc = runtime.services()
-        if current and not _has_service_entity(tracker):
-            entry = svc.kb.get_entry(current, include_unpublished=False)
-            if entry is not None:
+        words = _service_words(tracker)
+        if words and _names_only(text, _surface_words(tracker) + words):  # "身份证" alone names a service, asks no field
+            return search_and_respond(dispatcher, tracker, text)
+        entry = svc.kb.get_entry(current, include_unpublished=False) if current else None
+        if entry is not None and _about_entry(words, entry):
+            if not words:
                 return respond_with_entry(dispatcher, entry, fields)
+            # Words the entry mentions ask about it, unless the KB is sure of another entry.
+            result = svc.kb.search(text, top=5)
+            if result.decision != "answer" or result.candidates[0].id == entry["id"]:
+                return respond_with_entry(dispatcher, entry, fields)
+            return search_and_respond(dispatcher, tracker, text, fields, result)
         if _has_service_entity(tracker):
             return search_and_respond(dispatcher, tracker, text, fields)
         if not is_bare_follow_up(text):  # "养狗要办什么证": the words name something
@@ -143,7 +208,8 @@ class ActionAnswerField(Action):
         if result.decision == "answer":
             return search_and_respond(dispatcher, tracker, text, fields, result)
         what = "、".join(render.LABELS[f] for f in fields) if fields else "怎么办理"
-        dispatcher.utter_message(text=ASK_WHICH.format(what=what))
+        dispatcher.utter_message(text=ASK_WHICH.format(what=what),
+                                 json_message={"type": "ask_service", "fields": fields})
         return []  # the service named next is answered in full, its guide card included
 
 

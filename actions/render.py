@@ -37,6 +37,13 @@ def _format_field(name: str, value: Any) -> str:
     return str(value or "")
 
 
+def entry_text(entry: Mapping[str, Any]) -> str:
+    """Everything an entry says (question, answer and guide fields) as one string."""
+    parts = [str(entry.get("question") or ""), str(entry.get("answer") or "")]
+    parts += [_format_field(name, entry.get(name)) for name, _ in GUIDE_FIELDS]
+    return "\n".join(parts)
+
+
 def answer_message(entry: Mapping[str, Any]) -> Dict[str, Any]:
     """The full answer to an entry, with its service-guide card when it has one."""
     fields = guide_fields(entry)
@@ -44,6 +51,19 @@ def answer_message(entry: Mapping[str, Any]) -> Dict[str, Any]:
               "title": entry["question"], "short": entry.get("short_answer") or "",
               "fields": fields}
     return {"text": entry["answer"], "custom": custom}
+
+
+def with_related(message: Dict[str, Any], related: Sequence[Mapping[str, str]]
+                 ) -> Dict[str, Any]:
+    """An answer to a close call, with the entries it was close to as "您可能还想问" (tapping
+    one asks it)."""
+    if not related:
+        return message
+    items = [{"id": r["id"], "title": r["title"]} for r in related]
+    custom = dict(message.get("custom") or {}, related=items)
+    buttons = list(message.get("buttons") or []) + [
+        {"title": f"您可能还想问：{it['title']}", "payload": it["title"]} for it in items]
+    return dict(message, custom=custom, buttons=buttons)
 
 
 def field_message(entry: Mapping[str, Any], names: Sequence[str]) -> Dict[str, Any]:
@@ -99,7 +119,7 @@ def none_message(hotline: str) -> Dict[str, Any]:
 def out_of_scope_message(hotline: str) -> Dict[str, Any]:
     """A polite decline for questions outside public services."""
     return {"text": (f"这个问题不在政务服务范围内，我回答不了。办事方面的问题欢迎随时问我，"
-                     f"也可以拨打 {hotline} 热线。")}
+                     f"也可以拨打 {hotline} 热线。"), "custom": {"type": "out_of_scope"}}
 
 
 def as_dispatch(message: Mapping[str, Any]) -> Dict[str, Any]:

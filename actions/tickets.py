@@ -36,7 +36,7 @@ class ValidateComplaintForm(FormValidationAction):
     def validate_complaint_content(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         text = str(value or "").strip()
-        if len(text) < 4:
+        if len(text) < (2 if ticket_kind(tracker) == QUESTION else 4):
             dispatcher.utter_message(text="请再具体说说是什么事情，例如时间、地点和问题。")
             return {"complaint_content": None}
         return {"complaint_content": text[:2000]}

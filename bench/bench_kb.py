@@ -20,7 +20,7 @@ from bench.kb_baselines import Bm25Baseline, TfidfBaseline, tune_threshold
 from bench.kb_citizen import clarify_sweep, load_labelled, usefulness
 from bench.kb_data import (REPO, default_data_dir, homophone_queries, load_faq_docs,
                            load_queries, shipped_terms, synthetic_docs)
-from bench.kb_report import LEXICAL, SHIPPED, TARGETS, render
+from bench.kb_report import BEFORE, LEXICAL, SHIPPED, TARGETS, render
 from bench.kb_speed import speed
 from knowledge.decide import RetrievalConfig, SearchResult
 from knowledge.encoder import SentenceEncoder
@@ -36,7 +36,8 @@ System = Callable[[str], SearchResult]
 # ---------------------------------------------------------------------------- quality
 def quality(system: System, queries: Sequence[dict],
             ranking: Callable[[str], list[str]] | None = None) -> dict:
-    """Top-1, MRR@5, no-answer declined, confident-wrong and per-style top-1.
+    """Top-1, MRR@5, no-answer declined, confident-wrong, answered right (a direct and right
+    answer), and per style: top-1 (declined for unanswerable), answered right, answered wrong.
 
     ``ranking`` gives the top-5 entry ids when the result's candidates are cut short (a clarify
     list holds at most three); by default the result's candidates are the ranking.
@@ -45,19 +46,24 @@ def quality(system: System, queries: Sequence[dict],
     unanswerable = [q for q in queries if not q["gold"]]
     top1 = mrr = declined = wrong = answered_right = 0.0
     styles: dict[str, list[float]] = {}
+    direct: dict[str, list[float]] = {}
+    wrong_by_style: dict[str, int] = {}
     for q in queries:
         res = system(q["query"])
         ids = [c.id for c in res.candidates]
         gold = set(q["gold"])
+        style = q.get("style", "?")
         if res.decision == "answer" and ids[0] not in gold:
             wrong += 1
+            wrong_by_style[style] = wrong_by_style.get(style, 0) + 1
         if not gold:
             declined += res.decision != "answer"
-            styles.setdefault(q.get("style", "?"), []).append(float(res.decision != "answer"))
+            styles.setdefault(style, []).append(float(res.decision != "answer"))
             continue
         hit = bool(ids) and ids[0] in gold
         top1 += hit
         answered_right += hit and res.decision == "answer"
+        direct.setdefault(style, []).append(float(hit and res.decision == "answer"))
         ranked = ranking(q["query"]) if ranking else ids
         rank = next((i for i, d in enumerate(ranked[:5]) if d in gold), None)
         mrr += 0.0 if rank is None else 1.0 / (rank + 1)
@@ -67,7 +73,9 @@ def quality(system: System, queries: Sequence[dict],
             "declined": declined / n_u if unanswerable else None,
             "confident_wrong": wrong / max(len(queries), 1),
             "answered_right": answered_right / n_a,
-            "per_style": {k: round(sum(v) / len(v), 4) for k, v in sorted(styles.items())}}
+            "per_style": {k: round(sum(v) / len(v), 4) for k, v in sorted(styles.items())},
+            "per_style_answered": {k: round(sum(v) / len(v), 4) for k, v in sorted(direct.items())},
+            "per_style_wrong": {k: wrong_by_style.get(k, 0) for k in sorted(styles)}}
 
 
 def engine_system(index: SearchIndex) -> System:
@@ -169,12 +177,19 @@ def run_engine(report: dict, docs: list[IndexDoc], splits: dict, speed_queries: 
         if tune:
             index.config = tune_engine(index, splits["dev"])
             print(f"{name} tuned on dev:", index.config)
-        report["quality"][name] = {s: quality(engine_system(index), qs, engine_ranking(index))
-                                   for s, qs in splits.items()}
-        if labelled:
-            report["citizen"][name] = usefulness(engine_system(index), labelled)
-            if name == SHIPPED:
-                report["clarify_sweep"] = clarify_sweep(index, labelled, splits["dev"])
+        shipped = index.config
+        for label, cfg in ((name, shipped),) + (
+                ((BEFORE, replace(shipped, sibling_min_score=0.0)),)
+                if name == SHIPPED and shipped.sibling_min_score else ()):
+            index.config = cfg
+            report["quality"][label] = {s: quality(engine_system(index), qs,
+                                                   engine_ranking(index))
+                                        for s, qs in splits.items()}
+            if labelled:
+                report["citizen"][label] = usefulness(engine_system(index), labelled)
+        index.config = shipped
+        if labelled and name == SHIPPED:
+            report["clarify_sweep"] = clarify_sweep(index, labelled, splits["dev"])
         if name == SHIPPED or not encoder:
             base, report["homophones"] = index.config, {}
             for label, cfg in (("with pinyin", base),

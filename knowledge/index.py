@@ -19,6 +19,7 @@ from knowledge.postings import query_terms
 from knowledge.query import encoder_text, query_clauses
 from knowledge.scoring import best_docs, bm25
 from knowledge.segment import Segmenter
+from knowledge.siblings import settled_by_query
 from knowledge.store import EntryStore, IndexDoc, user_words
 
 _LOGGER = logging.getLogger(__name__)
@@ -200,13 +201,22 @@ class SearchIndex:
         Returns:
             The result; candidate scores are calibrated to 0..1.
         """
+        cfg = self.config
         with self._lock:
-            ranked = self._ranked(query, max(top, self.config.max_clarify, 10))
+            ranked = self._ranked(query, max(top, cfg.max_clarify, 10))
             slots = [self._store.slots[s] for s, _ in ranked]
-            cands = [Candidate(slot.doc.id, calibrate(raw, self.config), slot.doc.title)
+            cands = [Candidate(slot.doc.id, calibrate(raw, cfg), slot.doc.title)
                      for slot, (_, raw) in zip(slots, ranked)]
             keys = [slot.keys[0] if slot.keys else "" for slot in slots]
-        result = decide(query, cands, self.config, keys)
+            result = decide(query, cands, cfg, keys)
+            settled = (result.decision == "clarify" and cfg.sibling_min_score > 0
+                       and cands[0].score >= cfg.sibling_min_score
+                       and settled_by_query(query, [s.doc.title for s in slots[:cfg.max_clarify]],
+                                            slots[0].text, self._store.known, self._seg,
+                                            self._terms))
+        if settled:
+            return SearchResult(query, "answer", tuple(cands[: max(top, 1)]),
+                                related=result.candidates[1:])
         return SearchResult(result.query, result.decision, result.candidates[: max(top, 1)])
 
     def raw_scores(self, query: str, k: int = 10) -> list[tuple[str, float]]:

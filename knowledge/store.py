@@ -48,6 +48,7 @@ class Slot:
     rows: list[int]  # one row per distinct question (title first)
     keys: list[str]  # the normalised questions, row order
     answer_terms: tuple[array, array]
+    text: str = ""  # everything the entry says, normalised (see ``EntryStore.known``)
 
 
 def doc_texts(doc: IndexDoc) -> list[str]:
@@ -91,6 +92,7 @@ class EntryStore:
         self.by_id: dict[str, int] = {}
         self.sem = SemanticSpace(config.semantic_dims)
         self.dense = DenseRows(encoder) if encoder and config.weight_d > 0 else None
+        self._corpus: str | None = None
 
     def insert(self, doc: IndexDoc, config: RetrievalConfig, terms: TermMap,
                bulk: bool = False) -> None:
@@ -119,9 +121,12 @@ class EntryStore:
         aux_counts = counts(bigrams(list(terms.apply(normalize(aux)))))
         self.doc_len = grow(self.doc_len, slot_id + 1)
         self.doc_len[slot_id] = sum(aux_counts.values())
-        slot = Slot(doc, rows, keys, self.apost.add(slot_id, aux_counts))
+        text = terms.apply(normalize(" ".join([doc.title, *doc.similar, doc.answer,
+                                                *doc.keywords])))
+        slot = Slot(doc, rows, keys, self.apost.add(slot_id, aux_counts), text)
         self.slots.append(slot)
         self.by_id[doc.id] = slot_id
+        self._corpus = None
         if not bulk:
             self.sem.set(slot_id, self._semantic_text(slot, terms))
 
@@ -134,6 +139,13 @@ class EntryStore:
         self.apost.forget(slot.answer_terms[0])
         self.slots[slot_id] = None
         self.sem.set(slot_id, None)
+        self._corpus = None
+
+    def known(self, word: str) -> bool:
+        """Whether a normalised word occurs anywhere in the live entries."""
+        if self._corpus is None:
+            self._corpus = "\n".join(s.text for s in self.slots if s is not None)
+        return word in self._corpus
 
     def mentioning(self, pattern: re.Pattern) -> list[IndexDoc]:
         """The live entries with a text that ``pattern`` matches once normalised (before the
@@ -177,7 +189,7 @@ class EntryStore:
             fresh.apost.readd(slot_id, *slot.answer_terms)
             fresh.doc_len = grow(fresh.doc_len, slot_id + 1)
             fresh.doc_len[slot_id] = sum(slot.answer_terms[1])
-            fresh.slots.append(Slot(slot.doc, new_rows, slot.keys, slot.answer_terms))
+            fresh.slots.append(Slot(slot.doc, new_rows, slot.keys, slot.answer_terms, slot.text))
             fresh.by_id[slot.doc.id] = slot_id
         fresh.rows.refresh_mass(config.idf_power)
         fresh.refit_semantic(config, terms)

@@ -203,3 +203,27 @@ def test_every_offer_ends_with_none_of_these_and_a_person(services, dispatcher):
     assert [b["payload"] for b in out.messages[0]["buttons"]] == ["/leave_question",
                                                                    "/request_human"]
     assert slots_of(after)["candidates"] is None
+
+
+def test_an_answer_to_a_close_call_offers_what_it_was_close_to(services, dispatcher):
+    from actions.kb_actions import respond_with_entry
+    from knowledge.decide import Candidate, SearchResult
+    entry = services.kb.get_entry("card-reissue")
+    close = SearchResult("社保卡补办", "answer", (Candidate("card-reissue", 0.6, "补办"),),
+                         related=(Candidate("elder-card", 0.5, "老年卡怎么办"),))
+    events = respond_with_entry(dispatcher, entry, None, close)
+    message = dispatcher.messages[0]
+    assert message["custom"]["related"] == [{"id": "elder-card", "title": "老年卡怎么办"}]
+    assert {"title": "您可能还想问：老年卡怎么办", "payload": "老年卡怎么办"} in message["buttons"]
+    assert slots_of(events)["last_answer"][0]["custom"]["related"]
+    plain = type(dispatcher)()
+    respond_with_entry(plain, entry)
+    assert "related" not in plain.messages[0]["custom"] and not plain.messages[0].get("buttons")
+
+
+def test_a_bare_service_name_taken_for_a_field_question_is_a_question(services, dispatcher):
+    entities = [{"entity": "service", "value": "社保卡"}]
+    events = ActionAnswerField().run(dispatcher, make_tracker("社保卡", "ask_materials",
+                                                              entities=entities), {})
+    assert dispatcher.messages[0]["custom"]["type"] == "candidates"
+    assert slots_of(events)["pending_field"] is None

@@ -39,6 +39,8 @@ def test_quality_counts_each_outcome():
     assert m["confident_wrong"] == 2 / 5
     assert m["answered_right"] == 1 / 3
     assert m["per_style"] == {"none": 0.5, "x": 0.5, "y": 0.0}
+    assert m["per_style_answered"] == {"x": 0.5, "y": 0.0}
+    assert m["per_style_wrong"] == {"none": 1, "x": 0, "y": 1}
 
 
 def test_baselines_rank_titles_and_tune_a_threshold():
@@ -74,7 +76,13 @@ def test_targets_and_report():
     assert rows[f"p99 @2080 ({SHIPPED} (first build))"]
     assert not rows[f"build @2080 ({SHIPPED} (first build); after the process warm-up)"]
     text = render(report)
-    assert "| top-1 (test) ≥ 92% | 90.00% | NO |" in text
+    assert "| top-1 (test) ≥ 94% | 90.00% | NO |" in text
+    assert "| answered right (direct) (dev) ≥ 80% | 60.00% | NO |" in text
     assert "| 4 | 9.5 | 9.1, 9.5, 12.25, 8, 9.6 | 12 |" in text  # every pass is shown
-    report["quality"][SHIPPED]["dev"] = dict(good, top1=172 / 187)
-    assert "| top-1 (dev) ≥ 92% | 91.98% | NO |" in render(report)
+    report["quality"][SHIPPED]["dev"] = dict(good, top1=175 / 187)
+    assert "| top-1 (dev) ≥ 94% | 93.58% | NO |" in render(report)
+    report["citizen"] = {SHIPPED: {"outcomes": {"clarify useless": 30, "clarify unjudged": 11,
+                                                "clarify useful": 22}}}
+    rows = {name: ok for name, _, _, ok in target_rows(report)}
+    assert not rows["useless clarifications (240 labelled messages)"]
+    assert rows["useful clarifications kept"]
