@@ -75,6 +75,10 @@ class Settings:
     wechat_secret: str = field(default="", repr=False)
     wechat_aes_key: str = field(default="", repr=False)
     wechat_api_base: str = "https://api.weixin.qq.com"
+    jambonz_user: str = ""  # empty: the jambonz voice webhook is off
+    jambonz_password: str = field(default="", repr=False)
+    jambonz_speech: bool = True  # gather speech too (the platform's own recogniser)
+    sip_transfer_uri: str = ""  # empty: a transfer gives the hotline and hangs up
     project_dir: Path = ROOT
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -112,6 +116,10 @@ class Settings:
             wechat_aes_key=env.get("GOVBOT_WECHAT_AES_KEY", "").strip(),
             wechat_api_base=env.get("GOVBOT_WECHAT_API_BASE", "").strip()
             or "https://api.weixin.qq.com",
+            jambonz_user=env.get("GOVBOT_JAMBONZ_USER", "").strip(),
+            jambonz_password=env.get("GOVBOT_JAMBONZ_PASSWORD", "").strip(),
+            jambonz_speech=env.get("GOVBOT_JAMBONZ_SPEECH", "").strip().lower() not in OFF,
+            sip_transfer_uri=env.get("GOVBOT_SIP_TRANSFER_URI", "").strip(),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings

@@ -253,6 +253,18 @@ class ApiToken(Base):
     expires_at = Column(DateTime(timezone=True), nullable=True)
     refreshing_until = Column(DateTime(timezone=True), nullable=True)
 
+
+class VoiceCall(Base):
+    """A phone call's flow state between two webhooks (any instance may take the next one)."""
+
+    __tablename__ = "voice_calls"
+
+    channel = Column(String(32), primary_key=True)
+    call_id = Column(String(128), primary_key=True)
+    state = Column(JSON, nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
 def entry_to_dict(entry: Entry) -> Dict[str, Any]:
     """Serialise an entry in the import/export column layout."""
     data: Dict[str, Any] = {

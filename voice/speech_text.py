@@ -11,12 +11,18 @@ from voice.numerals import (DIGITS, PHONE_DIGITS, YEAR_DIGITS, read_digits, read
 
 _LOGGER = logging.getLogger(__name__)
 
-# Short numbers that are always service hotlines (read digit by digit even without context).
+# Short numbers that are always service numbers (read digit by digit wherever they stand, with
+# no "拨打" before them): emergency lines, the 12xxx traffic and weather lines and apps
+# (交管12123), and every 123xx public-service hotline (12329 公积金, 12367 移民, 12385 残联…).
 HOTLINES = frozenset({
-    "110", "119", "120", "122", "12306", "12308", "12315", "12320", "12328", "12333",
-    "12338", "12345", "12348", "12351", "12355", "12356", "12358", "12365", "12366",
-    "12369", "12380", "12388", "12393", "12395",
+    "110", "119", "120", "122", "12110", "12121", "12122", "12123", "12306", "12308",
 })
+_SERVICE_NUMBER = re.compile(r"123\d\d")
+
+
+def is_service_number(digits: str) -> bool:
+    """Whether a short number is a service number (hotline or app), not a quantity."""
+    return digits in HOTLINES or bool(_SERVICE_NUMBER.fullmatch(digits))
 _PHONE_CONTEXT = (r"(?:电话|热线|拨打|致电|呼叫|手机|手机号|号码|联系方式|传真|咨询|服务号|联系|邮编|"
                   r"邮政编码|编号|卡号|账号|验证码)")
 _NB = r"(?<![\d.,])"  # not inside a longer number
@@ -103,8 +109,8 @@ def _rules() -> List[Rule]:
          _context_phone),
         (re.compile(r"(?<=[零幺二三四五六七八九])\s*(转|分机)\s*(\d{1,6})" + _NA),
          lambda m: m.group(1) + _phone(m.group(2))),
-        (re.compile(_NB + r"(\d{3,5})" + _NA + r"(?![元%％个])"),
-         lambda m: _phone(m.group(1)) if m.group(1) in HOTLINES else m.group(0)),
+        (re.compile(_NB + r"(\d{3,5})" + _NA + r"(?![%％]|\s*(?:" + _MEASURE + "|万|千|余|多))"),
+         lambda m: _phone(m.group(1)) if is_service_number(m.group(1)) else m.group(0)),
         # Money.
         (re.compile(r"[¥￥]\s*(\d[\d,]*(?:\.\d+)?)"), lambda m: read_money(m.group(1))),
         (re.compile(_NB + r"(\d[\d,]*(?:\.\d+)?)\s*(万元|亿元|元|块钱|块)"),

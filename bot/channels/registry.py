@@ -5,10 +5,12 @@ import logging
 from typing import Dict, Type
 
 from bot.channels.base import ChannelInput
+from bot.channels.jambonz import JambonzInput
 from bot.channels.rest import RestInput
 from bot.channels.web import WebInput
 from bot.channels.wechat import WeChatInput
 
 _LOGGER = logging.getLogger(__name__)
 
-CHANNELS: Dict[str, Type[ChannelInput]] = {c.name: c for c in (RestInput, WebInput, WeChatInput)}
+CHANNELS: Dict[str, Type[ChannelInput]] = {c.name: c for c in (RestInput, WebInput, WeChatInput,
+                                                                 JambonzInput)}

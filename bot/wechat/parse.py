@@ -22,7 +22,7 @@ def safe_fields(body: bytes) -> Dict[str, str]:
 
     Raises:
         UnsafeXml: A DOCTYPE, entity or external reference (XXE, billion laughs).
-        BadXml: Not well-formed, not UTF-8, or not an ``<xml>`` document.
+        BadXml: Not well-formed, not UTF-8, not an ``<xml>`` document, or a field repeated.
     """
     try:
         root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
@@ -32,6 +32,9 @@ def safe_fields(body: bytes) -> Dict[str, str]:
         raise BadXml("XML 格式错误") from None
     if root.tag != "xml":
         raise BadXml("不是微信消息")
+    tags = [child.tag for child in root]
+    if len(tags) != len(set(tags)):  # wechatpy would read a repeated field as a list
+        raise BadXml("XML 含重复字段")
     return {child.tag: (child.text or "") for child in root}
 
 

@@ -241,10 +241,11 @@ LAUGHS = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
     ("not xml at all", 400, "wechat_bad_xml"),
     ("<root><a>1</a></root>", 400, "wechat_bad_xml"),
     ("<xml><MsgType>text</MsgType></xml>", 400, "wechat_bad_xml"),
+    (text("你好").replace("</xml>", "<MsgType>voice</MsgType></xml>"), 400, "wechat_bad_xml"),
     ("   ", 400, "wechat_empty_body"),
     ("<xml>" + "<a>x</a>" * 20000 + "</xml>", 413, "payload_too_large"),
-], ids=["xxe", "billion-laughs", "invalid", "not-xml", "wrong-root", "missing-fields", "empty",
-        "oversized"])
+], ids=["xxe", "billion-laughs", "invalid", "not-xml", "wrong-root", "missing-fields",
+        "repeated-field", "empty", "oversized"])
 async def test_hostile_bodies_are_refused(client: Any, dialogue: ScriptedDialogue, body: str,
                                           status: int, code: str) -> None:
     resp = await client.post(PATH, params=query(), data=body.encode())

@@ -50,3 +50,15 @@ def test_no_digits_survive_in_long_text() -> None:
 def test_empty_and_markup_only() -> None:
     assert normalize_for_speech("") == ""
     assert normalize_for_speech("<p></p> https://a.example/x") == ""
+
+
+@pytest.mark.parametrize("text,spoken", [
+    ("交管12123 App", "交管幺二幺二三 App"),
+    ("拨打12329咨询", "拨打幺二三二九咨询"),
+    ("12367移民服务热线", "幺二三六七移民服务热线"),
+    ("残联12385", "残联幺二三八五"),
+    ("服务了12345人", "服务了一万二千三百四十五人"),
+    ("共12385元", "共一万二千三百八十五元"),
+])
+def test_service_numbers_are_read_digit_by_digit_wherever_they_stand(text, spoken) -> None:
+    assert normalize_for_speech(text) == spoken

@@ -1,0 +1,169 @@
+"""Phone calls from a jambonz platform at ``/webhooks/jambonz/``: the call webhook, the gather
+and refer action hooks and the call-status callback, answered with verb arrays."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import logging
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Sequence
+
+from aiohttp import web
+
+from bot.channels.base import ChannelInput, ChannelOutput, TurnResult
+from bot.channels.rest import read_json
+from bot.errors import Unauthorized
+from bot.jambonz.parse import CallStart, CallStatus, GatherResult
+from bot.jambonz.render import verbs
+from bot.turns import Turn, TurnBusy, TurnFailed
+from knowledge.calls import CallStore
+from knowledge.catalog import KbCatalog
+from voice.callflow import CallEvent, CallFlow, CallState, Step
+from voice.prompts import Prompt
+
+_LOGGER = logging.getLogger(__name__)
+
+HOOKS = "/webhooks/jambonz"
+REFER_FAILED = "抱歉，转接没有成功。请挂机后拨打{hotline}热线，再见。"
+
+
+class JambonzOutput(ChannelOutput):
+    """Renders call-flow steps (and, for completeness, plain turns) as verb arrays."""
+
+    def __init__(self, transfer_uri: str = "") -> None:
+        self.transfer_uri = transfer_uri
+
+    def step(self, step: Step) -> List[Dict[str, Any]]:
+        """The verbs of one call-flow step."""
+        return verbs(step, HOOKS, self.transfer_uri)
+
+    def render(self, result: TurnResult) -> List[Dict[str, Any]]:
+        """A turn's messages spoken, then listen."""
+        prompt = Prompt.of(*(m.text for m in result.messages if m.text))
+        return self.step(Step(prompt, "listen", rate=result.preferences.rate))
+
+
+class JambonzInput(ChannelInput):
+    """``POST call | gather | refer | status``; on when ``GOVBOT_JAMBONZ_USER`` is set."""
+
+    name = "jambonz"
+
+    def __init__(self, user: str = "", password: str = "", speech: bool = True,
+                 transfer_uri: str = "", hotline: str = "12345") -> None:
+        self.user, self.password, self.speech = user, password, speech
+        self.hotline = hotline
+        self.output = JambonzOutput(transfer_uri)
+        self.calls: Optional[CallStore] = None
+        self.catalog: Optional[KbCatalog] = None
+        self._locks: Dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "JambonzInput":
+        """Off while ``GOVBOT_JAMBONZ_USER`` is unset."""
+        return cls(settings.jambonz_user, settings.jambonz_password, settings.jambonz_speech,
+                   settings.sip_transfer_uri, settings.hotline)
+
+    @property
+    def enabled(self) -> bool:
+        """Mounted only with webhook credentials (jambonz's HTTP basic authentication)."""
+        return bool(self.user and self.password)
+
+    def routes(self) -> List[web.RouteDef]:
+        """The call webhook, the action hooks and the status callback."""
+        return [web.post("/call", self.call), web.post("/gather", self.gather),
+                web.post("/refer", self.refer), web.post("/status", self.status)]
+
+    def middlewares(self) -> List[Any]:
+        """Credentials first, then JSON errors."""
+        return super().middlewares() + [self._auth]
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "")
+        expected = "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise Unauthorized("身份验证失败", "bad_credentials")
+        return await handler(request)
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """The call store and the keypad catalog on the server's database."""
+        self.calls = CallStore(self.runner.engine)
+        self.catalog = KbCatalog(self.runner.engine)
+        yield
+
+    # ------------------------------------------------------------------ flow
+    def _flow(self, call_sid: str) -> CallFlow:
+        async def ask(text: str) -> Sequence[Mapping[str, Any]]:
+            try:
+                delivered = await self.runner(Turn(self.name, call_sid, text))
+            except (TurnFailed, TurnBusy):
+                return []  # the flow counts it as not understood and offers a person
+            return [m.to_dict() for m in delivered.result.messages]
+
+        return CallFlow(_Catalog(self), ask, speech=self.speech, hotline=self.hotline,
+                        can_transfer=bool(self.output.transfer_uri))
+
+    async def _advance(self, call_sid: str, event: CallEvent) -> web.Response:
+        lock = self._locks.setdefault(call_sid, asyncio.Lock())
+        async with lock:
+            stored = await self.runner.blocking(self.calls.get, self.name, call_sid)
+            state = CallState.from_dict(stored) if stored else CallState()
+            if stored is None and event.kind != "start":
+                event = CallEvent("start")  # a hook for a call we never saw: greet it afresh
+            step = await self._flow(call_sid).handle(state, event)
+            if step.action == "listen":
+                await self.runner.blocking(self.calls.put, self.name, call_sid, state.to_dict())
+            else:
+                await self.runner.blocking(self.calls.drop, self.name, call_sid)
+        if not lock.locked():
+            self._locks.pop(call_sid, None)
+        _LOGGER.info("call %s: %s -> %s", call_sid, event.kind, step.action)
+        return web.json_response(self.output.step(step))
+
+    # ---------------------------------------------------------------- routes
+    async def call(self, request: web.Request) -> web.Response:
+        """``session-new``: greet the caller."""
+        start = CallStart.parse(await read_json(request))
+        return await self._advance(start.call_sid, CallEvent("start"))
+
+    async def gather(self, request: web.Request) -> web.Response:
+        """Keys, speech or silence."""
+        result = GatherResult.parse(await read_json(request))
+        return await self._advance(result.call_sid, CallEvent(result.kind, result.value))
+
+    async def refer(self, request: web.Request) -> web.Response:
+        """The transfer's outcome: a failed REFER gives the hotline and hangs up."""
+        body = await read_json(request)
+        start = CallStart.parse(body)
+        status = body.get("refer_status")
+        final = body.get("final_referred_call_status")
+        failed = (isinstance(status, int) and status >= 300) or (
+            isinstance(final, int) and final >= 300)
+        if not failed:
+            return web.json_response([{"verb": "hangup"}])
+        _LOGGER.warning("call %s: transfer failed (%s / %s)", start.call_sid, status, final)
+        return web.json_response(self.output.step(Step(
+            Prompt.of(REFER_FAILED.format(hotline=self.hotline)), "hangup")))
+
+    async def status(self, request: web.Request) -> web.Response:
+        """Call status: forget the call once it is over."""
+        status = CallStatus.parse(await read_json(request))
+        if status.ended:
+            await self.runner.blocking(self.calls.drop, self.name, status.call_sid)
+        return web.Response(status=204)
+
+
+class _Catalog:
+    """The keypad catalog, read on the server's worker threads (it reads the database)."""
+
+    def __init__(self, channel: JambonzInput) -> None:
+        self._catalog, self._blocking = channel.catalog, channel.runner.blocking
+
+    async def categories(self) -> List[str]:
+        return await self._blocking(self._catalog.categories)
+
+    async def entries(self, category: str) -> List[Any]:
+        return await self._blocking(self._catalog.entries, category)
+
+    async def entry(self, entry_id: str) -> Optional[Mapping[str, str]]:
+        return await self._blocking(self._catalog.entry, entry_id)

@@ -1,0 +1,1 @@
+"""The jambonz voice webhook protocol: typed callbacks in, verb arrays out."""

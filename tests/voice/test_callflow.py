@@ -1,0 +1,189 @@
+"""The phone call flow in every state: a person from anywhere, repeat, slower speech, silence
+and failures escalating to a person, keypad menus over the whole knowledge base, answers."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Sequence
+
+import pytest
+
+from voice.callflow import CallEvent, CallFlow, CallState
+from voice.menu import MAX_OPTIONS, reachable
+from voice.prompts import PAUSE_BEFORE_INPUT_MS, PAUSE_BETWEEN_MS
+
+CATEGORIES = {f"类{i}": [(f"e{i}-{j}", f"问题{i}之{j}？") for j in range(i % 6 + 1)]
+              for i in range(1, 9)}
+
+
+class FakeCatalog:
+    async def categories(self) -> List[str]:
+        return list(CATEGORIES)
+
+    async def entries(self, category: str):
+        return CATEGORIES.get(category, [])
+
+    async def entry(self, entry_id: str):
+        return {"question": entry_id, "short_answer": f"{entry_id[-1]}号的简要回答。",
+                "answer": f"{entry_id[-1]}号的详细回答，共有很多内容。"}
+
+
+class FakeDialogue:
+    """Scripted dialogue replies, recording what it was asked."""
+
+    def __init__(self, replies: Dict[str, List[Dict[str, Any]]]) -> None:
+        self.replies, self.asked = replies, []
+
+    async def __call__(self, text: str) -> Sequence[Dict[str, Any]]:
+        self.asked.append(text)
+        return self.replies.get(text, [{"text": "抱歉，没有找到。", "custom": {"type": "none"}}])
+
+
+GUIDE = [{"text": "身份证丢了可以到派出所补领，工本费40元。",
+          "custom": {"type": "guide", "entry_id": "idcard-lost", "short": "到派出所补领，工本费40元。"}}]
+OFFER = [{"text": "您想问的是下面哪一个？", "custom": {"type": "candidates", "candidates": [
+    {"n": 1, "id": "a", "title": "社保卡丢了怎么补办？"}, {"n": 2, "id": "b", "title": "怎么申领社保卡？"}]}}]
+
+
+def run(flow: CallFlow, state: CallState, *events: CallEvent):
+    return [asyncio.run(flow.handle(state, e)) for e in events]
+
+
+def keypad(replies=None) -> CallFlow:
+    return CallFlow(FakeCatalog(), FakeDialogue(replies or {}), speech=False)
+
+
+def speech(replies=None) -> CallFlow:
+    return CallFlow(FakeCatalog(), FakeDialogue(replies or {}), speech=True)
+
+
+def digits(d: str) -> CallEvent:
+    return CallEvent("digits", d)
+
+
+def test_keypad_greeting_lists_at_most_four_options_key_last() -> None:
+    state = CallState()
+    (step,) = run(keypad(), state, CallEvent("start"))
+    assert step.action == "listen" and not step.speech
+    options = [p for p in step.prompt.parts if "请按" in p and "任何时候" not in p]
+    assert len(options) <= MAX_OPTIONS and all(p.rstrip("。").endswith(p[-1]) for p in options)
+    assert options[0].endswith("请按一") and len(state.keys) <= MAX_OPTIONS
+
+
+@pytest.mark.parametrize("mode_events", [
+    [], [digits("1")], [digits("1"), digits("1")], [digits("4")],
+    [CallEvent("silence")], [digits("7")],
+])
+def test_zero_transfers_from_every_state(mode_events) -> None:
+    flow, state = keypad(), CallState()
+    run(flow, state, CallEvent("start"), *mode_events)
+    (step,) = run(flow, state, digits("0"))
+    assert step.action == "transfer" and "转接人工" in step.prompt.text()
+
+
+def test_saying_a_person_transfers_from_an_answer() -> None:
+    flow, state = speech({"身份证丢了": GUIDE}), CallState()
+    run(flow, state, CallEvent("start"), CallEvent("speech", "身份证丢了"))
+    (step,) = run(flow, state, CallEvent("speech", "我要转人工"))
+    assert step.action == "transfer"
+
+
+def test_star_and_say_again_repeat_the_last_prompt() -> None:
+    flow, state = keypad(), CallState()
+    first, again, said = run(flow, state, CallEvent("start"), digits("*"),
+                             CallEvent("speech", "再说一遍"))
+    assert again.prompt == first.prompt and said.prompt == first.prompt
+
+
+def test_slower_speech_by_key_and_by_voice() -> None:
+    flow, state = keypad(), CallState()
+    start, slow = run(flow, state, CallEvent("start"), digits("5"))
+    assert slow.rate == "slow" and "慢一点" in slow.prompt.parts[0]
+    assert slow.prompt.parts[1:] == start.prompt.parts
+    other = CallState()
+    run(speech(), other, CallEvent("start"), CallEvent("speech", "慢一点"))
+    assert other.rate == "slow"
+
+
+def test_silence_reprompts_twice_then_transfers() -> None:
+    flow, state = keypad(), CallState()
+    _, one, two, three = run(flow, state, CallEvent("start"), *[CallEvent("silence")] * 3)
+    assert one.action == two.action == "listen" and "还在吗" in one.prompt.parts[0]
+    assert "人工服务" in two.prompt.text() and "人工服务" not in one.prompt.text()
+    assert three.action == "transfer"
+
+
+def test_two_failures_offer_a_person_the_third_transfers() -> None:
+    flow, state = keypad(), CallState()
+    _, one, two, three = run(flow, state, CallEvent("start"), digits("7"), digits("8"),
+                             digits("6"))
+    assert "没有听清" in one.prompt.text() and "人工服务" not in one.prompt.text()
+    assert "人工服务，请按零" in two.prompt.text() and three.action == "transfer"
+
+
+def test_a_valid_key_resets_the_failures() -> None:
+    flow, state = keypad(), CallState()
+    run(flow, state, CallEvent("start"), digits("7"), digits("8"), digits("1"))
+    assert state.failures == 0
+
+
+def test_keypad_tree_reaches_every_entry_within_three_levels() -> None:
+    found = reachable(list(CATEGORIES), lambda c: CATEGORIES[c])
+    assert set(found) == {e for entries in CATEGORIES.values() for e, _ in entries}
+    flow, state = keypad(), CallState()
+    run(flow, state, CallEvent("start"))
+    target = next(k for k, t in state.keys.items() if t == "cat:类2")
+    menu, answer = run(flow, state, digits(target), digits("1"))
+    assert menu.prompt.parts[0] == "问题二之零，请按一"
+    assert answer.prompt.parts[0] == "零号的简要回答。" and "详细内容" in answer.prompt.text()
+    (detail,) = run(flow, state, digits("1"))
+    assert detail.prompt.parts[0].startswith("零号的详细回答")
+    (home,) = run(flow, state, digits("9"))
+    assert state.mode == "menu" and state.category == "" and "业务类别" in home.prompt.text()
+
+
+def test_more_turns_the_page_and_wraps_round() -> None:
+    flow, state = keypad(), CallState()
+    run(flow, state, CallEvent("start"))
+    seen = set()
+    for _ in range(4):
+        seen |= {t for t in state.keys.values() if t.startswith("cat:")}
+        run(flow, state, digits("4"))
+    assert seen == {f"cat:{c}" for c in CATEGORIES}
+
+
+def test_a_spoken_question_is_answered_short_first_then_details() -> None:
+    flow, state = speech({"身份证丢了怎么办": GUIDE}), CallState()
+    start, answer = run(flow, state, CallEvent("start"), CallEvent("speech", "身份证丢了怎么办"))
+    assert start.speech and answer.speech
+    assert answer.prompt.parts[0] == "到派出所补领，工本费四十元。"
+    assert "听详细内容，请按一" in answer.prompt.text() and state.entry == "idcard-lost"
+
+
+def test_candidates_are_spoken_as_numbered_options_and_a_key_chooses() -> None:
+    dialogue = FakeDialogue({"社保卡": OFFER, "2": GUIDE})
+    flow, state = CallFlow(FakeCatalog(), dialogue, speech=True), CallState()
+    _, offer, chosen = run(flow, state, CallEvent("start"), CallEvent("speech", "社保卡"),
+                           digits("2"))
+    parts = offer.prompt.parts
+    assert parts[1].startswith("第一个，社保卡丢了怎么补办，请按一")
+    assert parts[2].startswith("第二个") and "都不是，请按三" in parts[3]
+    assert dialogue.asked == ["社保卡", "2"] and chosen.prompt.parts[0].startswith("到派出所")
+
+
+def test_a_handoff_from_the_dialogue_transfers_and_no_uri_gives_the_hotline() -> None:
+    flow = CallFlow(FakeCatalog(), FakeDialogue({"帮帮我": [
+        {"text": "正在转接", "custom": {"type": "handoff"}}]}), speech=True, can_transfer=False)
+    state = CallState()
+    _, step = run(flow, state, CallEvent("start"), CallEvent("speech", "帮帮我"))
+    assert step.action == "hangup" and "幺二三四五" in step.prompt.text()
+
+
+def test_the_state_survives_json() -> None:
+    flow, state = keypad(), CallState()
+    run(flow, state, CallEvent("start"), digits("1"))
+    again = CallState.from_dict(dict(state.to_dict(), unknown="x"))
+    assert again == state
+
+
+def test_pauses_are_long_enough_for_older_callers() -> None:
+    assert PAUSE_BETWEEN_MS >= 500 and PAUSE_BEFORE_INPUT_MS >= 1000
