@@ -64,3 +64,4 @@ class ActionAskApplicationNumber(AskSlotAction):
 
     action_name = "action_ask_application_number"
     question = "请告诉我办件编号，一般是两个字母加十二位数字，印在受理回执上。"
+    slot = "application_number"

@@ -193,13 +193,15 @@ class AskSlotAction(Action):
 
     action_name = ""
     question = ""
+    slot = ""  # the slot asked for, in ``custom`` (the phone line takes a number by keypad)
 
     def name(self) -> Text:
         return self.action_name
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(text=self.question)
+        dispatcher.utter_message(text=self.question,
+                                 json_message={"type": "ask", "slot": self.slot})
         return []
 
 
@@ -208,11 +210,13 @@ class ActionAskComplaintContent(AskSlotAction):
 
     action_name = "action_ask_complaint_content"
     question = "好的，我来帮您登记投诉或建议。请说一下具体是什么事情，发生在哪里。"
+    slot = "complaint_content"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
         if ticket_kind(tracker) == QUESTION:
-            dispatcher.utter_message(text="好的，请说一下您想问的问题，我记下来交给工作人员答复。")
+            dispatcher.utter_message(text="好的，请说一下您想问的问题，我记下来交给工作人员答复。",
+                                     json_message={"type": "ask", "slot": self.slot})
             return []
         return super().run(dispatcher, tracker, domain)
 
@@ -222,6 +226,7 @@ class ActionAskDistrict(AskSlotAction):
 
     action_name = "action_ask_district"
     question = "请问事情发生在哪个区？例如“朝阳区”。"
+    slot = "district"
 
 
 class ActionAskContactPhone(AskSlotAction):
@@ -229,6 +234,7 @@ class ActionAskContactPhone(AskSlotAction):
 
     action_name = "action_ask_contact_phone"
     question = "请留一个联系电话，方便工作人员回复您。如果不方便留，请说“不留”。"
+    slot = "contact_phone"
 
 
 class ActionCancelForm(Action):

@@ -1,10 +1,12 @@
 """Pluggable speech recognition: a ``Recognizer`` interface, a backend registry and ``none``.
 
-No Mandarin model ships with govbot. On-prem backends (FunASR, Vosk, ...) register
-themselves with :func:`register_backend` and are chosen by ``GOVBOT_ASR_BACKEND``.
+No Mandarin model ships with govbot. Backends register themselves with
+:func:`register_backend` and are chosen by ``GOVBOT_ASR_BACKEND``: ``none`` (the default),
+``funasr`` and ``vosk-server`` (WebSocket servers) and ``vosk`` (in-process, a model folder).
 """
 from __future__ import annotations
 
+import importlib
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -98,7 +100,12 @@ def register_backend(name: str, factory: BackendFactory) -> None:
 
 def backend_names() -> List[str]:
     """Names of all registered backends."""
-    return sorted(_BACKENDS)
+    return sorted(set(_BACKENDS) | set(BUILT_IN))
+
+
+BUILT_IN = {"funasr": "voice.asr_funasr", "vosk-server": "voice.asr_vosk",
+            "vosk": "voice.asr_vosk"}
+"""Backends that ship with govbot, imported when named (they register themselves)."""
 
 
 def create_recognizer(env: Mapping[str, str]) -> Recognizer:
@@ -108,6 +115,8 @@ def create_recognizer(env: Mapping[str, str]) -> Recognizer:
         ValueError: the name is not registered (a configuration mistake should stop start-up).
     """
     name = (env.get(ENV_BACKEND) or DEFAULT_BACKEND).strip().lower()
+    if name in BUILT_IN and name not in _BACKENDS:
+        importlib.import_module(BUILT_IN[name])
     try:
         factory = _BACKENDS[name]
     except KeyError:

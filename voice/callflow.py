@@ -46,6 +46,7 @@ class Step:
     speech: bool = False
     max_digits: int = 1
     rate: str = "normal"
+    finish_on_key: str = ""  # digit entry ends with this key ("#")
 
 
 @dataclass
@@ -61,6 +62,7 @@ class CallState:
     failures: int = 0
     silences: int = 0
     rate: str = "normal"
+    pending: str = ""  # digits entered, waiting for confirmation
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready."""
@@ -102,6 +104,8 @@ class CallFlow:
                              remember=False)
         if event.kind == "speech" and value:
             return await self._question(state, value)
+        if event.kind == "digits" and state.mode == "digits":
+            return await self._entered(state, value.rstrip(P.KEY_END))
         if event.kind == "digits" and value:
             return await self._key(state, value[0])
         return self._failed(state)
@@ -154,7 +158,25 @@ class CallFlow:
             return self._say(state, Prompt.of(entry.get("answer", ""), P.DETAIL_HINT))
         if target.startswith("say:"):  # a choice the dialogue offered: its own words for it
             return await self._question(state, target[4:])
+        if target == "confirm":
+            digits, state.pending = state.pending, ""
+            return await self._question(state, digits)
+        if target == "reenter":
+            state.mode, state.keys, state.pending = "digits", {}, ""
+            return self._say(state, Prompt.of(P.DIGITS_ENTRY))
         return self._failed(state)
+
+    async def _entered(self, state: CallState, digits: str) -> Step:
+        """Digits typed for a number the dialogue asked for: read back in groups, confirm."""
+        if not digits:  # "#" alone: no number
+            state.mode = "listen"
+            return await self._question(state, "不留")
+        if not digits.isdigit():
+            return self._failed(state)
+        state.pending, state.mode = digits, "confirm"
+        state.keys = {"1": "confirm", "2": "reenter"}
+        return self._say(state, Prompt.of(P.READ_BACK.format(digits=P.group_digits(digits)),
+                                          P.CONFIRM))
 
     async def _question(self, state: CallState, text: str) -> Step:
         messages = list(await self.ask(text))
@@ -176,6 +198,9 @@ class CallFlow:
                 return self._say(state, Prompt.of(P.CHOOSE_TITLE, *P.numbered(titles),
                                                   P.option(P.NONE_OF_THESE, str(len(titles) + 1))))
         said = " ".join(m.get("text", "") for m in messages if m.get("text"))
+        if any(c.get("type") == "ask" and c.get("slot") == "contact_phone" for c in customs):
+            state.mode, state.keys = "digits", {}
+            return self._say(state, Prompt.of(said, P.DIGITS_ENTRY))
         if "none" in kinds or not said:
             state.failures += 1
             if state.failures >= MAX_FAILURES:
@@ -213,4 +238,7 @@ class CallFlow:
         if remember:
             state.last = list(prompt.parts)
         listen_speech = self.speech and state.mode in ("listen", "answer", "choose")
+        if state.mode == "digits":
+            return Step(prompt, "listen", max_digits=P.MAX_ENTRY_DIGITS, rate=state.rate,
+                        finish_on_key=P.KEY_END)
         return Step(prompt, "listen", speech=listen_speech, rate=state.rate)

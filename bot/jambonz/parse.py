@@ -49,7 +49,7 @@ class GatherResult:
         reason = body.get("reason")
         if reason == "dtmfDetected":
             digits = body.get("digits")
-            if not isinstance(digits, str) or not re.fullmatch(r"[0-9*#A-Da-d]{1,32}", digits):
+            if not isinstance(digits, str) or not re.fullmatch(r"[0-9*#A-Da-d]{0,32}", digits):
                 raise BadRequest("按键内容无效", "invalid_digits")
             return cls(sid, "digits", digits)
         if reason == "speechDetected":

@@ -27,10 +27,14 @@ def verbs(step: Step, hooks: str, transfer_uri: str = "") -> List[Dict[str, Any]
         gather: Dict[str, Any] = {
             "verb": "gather", "actionHook": f"{hooks}/gather",
             "input": ["digits", "speech"] if step.speech else ["digits"],
-            "numDigits": step.max_digits, "timeout": NO_INPUT_TIMEOUT_S,
+            "timeout": NO_INPUT_TIMEOUT_S,
             "listenDuringPrompt": True, "dtmfBargein": True,
             "say": {"text": ssml(step.prompt, step.rate, before_input=True)},
         }
+        if step.finish_on_key:
+            gather.update(maxDigits=step.max_digits, finishOnKey=step.finish_on_key)
+        else:
+            gather["numDigits"] = step.max_digits
         if step.speech:
             gather.update(bargein=True, speechTimeout=SPEECH_END_S)
         return [gather]

@@ -201,3 +201,29 @@ async def test_malformed_gather_results_are_refused(client, body, code) -> None:
 
 def test_off_without_credentials() -> None:
     assert not JambonzInput().enabled and JambonzInput("u", "p").enabled
+
+
+async def test_a_number_asked_for_is_typed_with_hash_and_read_back(aiohttp_client, engine,
+                                                                    seeded_kb, schemas) -> None:
+    from bot.channels.base import BotMessage, TurnResult
+
+    client, _, dialogue = await instance(aiohttp_client, engine, speech=True)
+    original = dialogue.handle
+
+    async def handle(msg):
+        if msg.text == "留言":
+            dialogue.calls.append(msg)
+            return TurnResult(messages=(BotMessage(text="请留一个联系电话。", custom={
+                "type": "ask", "slot": "contact_phone"}),))
+        return await original(msg)
+
+    dialogue.handle = handle
+    await post(client, schemas, "call", session_new("call-d"), "session-new")
+    entry = await post(client, schemas, "gather", gather("call-d", speech="留言"), "gather")
+    assert entry[0]["finishOnKey"] == "#" and entry[0]["maxDigits"] >= 11
+    assert entry[0]["input"] == ["digits"] and "numDigits" not in entry[0]
+    back = await post(client, schemas, "gather", gather("call-d", digits="13800138000"), "gather")
+    assert "幺三八，零零幺三，八零零零" in spoken(back) and back[0]["numDigits"] == 1
+    done = await post(client, schemas, "gather", gather("call-d", digits="1"), "gather")
+    assert dialogue.calls[-1].text == "13800138000"
+    assert done[0]["verb"] == "gather" and "<speak>答：" in spoken(done)

@@ -45,8 +45,8 @@ def test_env_selects_registered_backend() -> None:
 
 
 def test_unknown_backend_is_a_configuration_error() -> None:
-    with pytest.raises(ValueError, match="funasr"):
-        create_recognizer({"GOVBOT_ASR_BACKEND": "funasr"})
+    with pytest.raises(ValueError, match="funasr"):  # the message lists the known ones
+        create_recognizer({"GOVBOT_ASR_BACKEND": "whisper"})
 
 
 async def test_none_backend_raises_not_configured() -> None:

@@ -187,3 +187,27 @@ def test_the_state_survives_json() -> None:
 
 def test_pauses_are_long_enough_for_older_callers() -> None:
     assert PAUSE_BETWEEN_MS >= 500 and PAUSE_BEFORE_INPUT_MS >= 1000
+
+
+ASK_PHONE = [{"text": "请留一个联系电话，方便工作人员回复您。",
+              "custom": {"type": "ask", "slot": "contact_phone"}}]
+
+
+def test_a_phone_number_is_typed_read_back_in_groups_and_confirmed() -> None:
+    dialogue = FakeDialogue({"留言": ASK_PHONE, "13800138000": [{"text": "请您核对"}]})
+    flow, state = CallFlow(FakeCatalog(), dialogue, speech=True), CallState()
+    _, ask, back, again, back2, done = run(
+        flow, state, CallEvent("start"), CallEvent("speech", "留言"), digits("13912345678"),
+        digits("2"), digits("13800138000#"), digits("1"))
+    assert ask.max_digits >= 11 and ask.finish_on_key == "#" and not ask.speech
+    assert "井号键" in ask.prompt.text()
+    assert back.prompt.parts == ("您输入的是：幺三九，幺二三四，五六七八。", "正确请按一，重新输入请按二。")
+    assert again.finish_on_key == "#" and "幺三八，零零幺三，八零零零" in back2.prompt.text()
+    assert dialogue.asked == ["留言", "13800138000"] and "请您核对" in done.prompt.text()
+
+
+def test_hash_alone_leaves_no_number() -> None:
+    dialogue = FakeDialogue({"留言": ASK_PHONE, "不留": [{"text": "请您核对：联系电话：未提供"}]})
+    flow, state = CallFlow(FakeCatalog(), dialogue, speech=True), CallState()
+    run(flow, state, CallEvent("start"), CallEvent("speech", "留言"), digits(""))
+    assert dialogue.asked == ["留言", "不留"]
