@@ -42,8 +42,32 @@ async def test_real_wav_with_plausible_duration(tts: TtsService) -> None:
     audio = await tts.synthesize(SENTENCE)
     channels, width, rate, seconds = wav_info(audio)
     assert (channels, width, rate) == (1, 2, 22050)
-    # 请拨打幺二三四五咨询，办公时间九点到十七点: 20 syllables at 165 wpm ≈ 0.3 s each.
+    # 请拨打幺二三四五咨询，办公时间九点到十七点: 20 syllables at about 190 a minute.
     assert 3.0 < seconds < 12.0, seconds
+
+
+PASSAGE = ("社保卡丢失后请尽快挂失，然后带身份证到社保服务窗口申请补办，新卡一般十个工作日内可以领取。"
+           "办理时请携带本人居民身份证原件，委托他人代办的，还需要提供代办人的身份证件。")
+
+
+def spoken_seconds(audio: bytes) -> float:
+    """Seconds from the first to the last 20 ms window louder than 5 % of the peak."""
+    import audioop
+    with wave.open(io.BytesIO(audio)) as wav:
+        width, rate = wav.getsampwidth(), wav.getframerate()
+        data = wav.readframes(wav.getnframes())
+    step = int(rate * 0.02) * width
+    levels = [audioop.rms(data[i:i + step], width) for i in range(0, len(data), step)]
+    loud = [i for i, level in enumerate(levels) if level > 0.05 * max(levels)]
+    return (loud[-1] - loud[0] + 1) * 0.02
+
+
+async def test_speech_rate_suits_older_listeners(tts: TtsService) -> None:
+    """Characters per minute of real audio: 180–200 by default, at most 150 when slowed."""
+    chars = sum("\u4e00" <= c <= "\u9fff" for c in PASSAGE)
+    normal = chars / spoken_seconds(await tts.synthesize(PASSAGE)) * 60
+    slow = chars / spoken_seconds(await tts.synthesize(PASSAGE, rate="slow")) * 60
+    assert 180 <= normal <= 200 and 135 <= slow <= 150, (normal, slow)
 
 
 async def test_slow_rate_is_longer(tts: TtsService) -> None:
