@@ -40,6 +40,24 @@ def _cache_days(env: Mapping[str, str]) -> int:
     return days
 
 
+AUDIO_SOURCES = ("platform", "govbot")
+
+
+def _phone_audio(env: Mapping[str, str]) -> Tuple[str, str]:
+    """``GOVBOT_JAMBONZ_AUDIO`` and ``GOVBOT_PUBLIC_URL``: govbot's own recordings need a
+    public address the platform can fetch them from."""
+    source = env.get("GOVBOT_JAMBONZ_AUDIO", "").strip().lower() or "platform"
+    public = env.get("GOVBOT_PUBLIC_URL", "").strip().rstrip("/")
+    if source not in AUDIO_SOURCES:
+        raise ValidationError(f"GOVBOT_JAMBONZ_AUDIO 须为 platform 或 govbot / must be platform "
+                              f"or govbot: {source!r}", field="GOVBOT_JAMBONZ_AUDIO")
+    if source == "govbot" and not public.startswith(("http://", "https://")):
+        raise ValidationError("GOVBOT_JAMBONZ_AUDIO=govbot 需要 GOVBOT_PUBLIC_URL（如 "
+                              "https://govbot.example.gov.cn）/ needs GOVBOT_PUBLIC_URL",
+                              field="GOVBOT_PUBLIC_URL")
+    return source, public
+
+
 def _threshold(env: Mapping[str, str], name: str) -> Optional[float]:
     """A decision threshold from the environment; unset or blank keeps the tuned default."""
     raw = env.get(name, "").strip()
@@ -79,6 +97,8 @@ class Settings:
     jambonz_password: str = field(default="", repr=False)
     jambonz_speech: bool = True  # gather speech too (the platform's own recogniser)
     sip_transfer_uri: str = ""  # empty: a transfer gives the hotline and hangs up
+    jambonz_audio: str = "platform"  # govbot: prompts in govbot's own voice, by URL
+    public_url: str = ""  # how the phone platform reaches this server
     project_dir: Path = ROOT
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -91,7 +111,8 @@ class Settings:
             **overrides: explicit values (e.g. from CLI flags) that win over the environment.
 
         Raises:
-            ValidationError: A decision threshold that is not a number.
+            ValidationError: A decision threshold that is not a number, or phone audio from
+                govbot without a public URL.
         """
         env = os.environ if env is None else env
         var_dir = Path(env.get("GOVBOT_VAR_DIR", ROOT / "var"))
@@ -121,6 +142,8 @@ class Settings:
             jambonz_speech=env.get("GOVBOT_JAMBONZ_SPEECH", "").strip().lower() not in OFF,
             sip_transfer_uri=env.get("GOVBOT_SIP_TRANSFER_URI", "").strip(),
         )
+        audio, public = _phone_audio(env)
+        settings = replace(settings, jambonz_audio=audio, public_url=public)
         clean = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **clean) if clean else settings
 

@@ -6,6 +6,7 @@ import io
 import re
 import wave
 from dataclasses import dataclass
+from typing import Optional
 
 from voice.asr import AsrError
 
@@ -33,7 +34,7 @@ def _rate_param(content_type: str, default: int) -> int:
     return int(match.group(1)) if match else default
 
 
-def decode(audio: bytes, content_type: str) -> Pcm:
+def decode(audio: bytes, content_type: str, max_seconds: Optional[float] = MAX_SECONDS) -> Pcm:
     """Decode WAV (any PCM width, channels, rate) or raw PCM (``audio/l16;rate=8000``).
 
     Raises:
@@ -63,8 +64,8 @@ def decode(audio: bytes, content_type: str) -> Pcm:
         raise AsrError("这种录音格式需要识别服务自己解码，请改用 WAV。", "asr_unsupported_format")
     if not pcm.data:
         raise AsrError("没有录到声音，请再说一次。", "asr_empty_audio")
-    if pcm.seconds > MAX_SECONDS:
-        raise AsrError(f"录音超过 {MAX_SECONDS} 秒，请说短一些。", "asr_too_long")
+    if max_seconds is not None and pcm.seconds > max_seconds:
+        raise AsrError(f"录音超过 {max_seconds:g} 秒，请说短一些。", "asr_too_long")
     return pcm
 
 
@@ -80,3 +81,29 @@ def chunks(data: bytes, size: int):
     """``data`` in pieces of at most ``size`` bytes."""
     for start in range(0, len(data), size):
         yield data[start:start + size]
+
+
+def to_wav(pcm: Pcm) -> bytes:
+    """A 16-bit mono WAV file of ``pcm``."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(pcm.rate)
+        wav.writeframes(pcm.data)
+    return out.getvalue()
+
+
+def silence(ms: int, rate: int) -> bytes:
+    """``ms`` milliseconds of 16-bit silence."""
+    return b"\x00\x00" * (rate * ms // 1000)
+
+
+def to_g711(pcm: Pcm, law: str = "alaw") -> bytes:
+    """8 kHz G.711 bytes (A-law, the norm in China, or μ-law) of ``pcm``."""
+    narrow = resample(pcm, 8000)
+    if law == "alaw":
+        return audioop.lin2alaw(narrow.data, 2)
+    if law == "ulaw":
+        return audioop.lin2ulaw(narrow.data, 2)
+    raise ValueError(f"G.711 law must be alaw or ulaw, not {law!r}")

@@ -12,14 +12,17 @@ from aiohttp import web
 
 from bot.channels.base import ChannelInput, ChannelOutput, TurnResult
 from bot.channels.rest import read_json
-from bot.errors import Unauthorized
+from bot.errors import Unauthorized, Unavailable
+from bot.jambonz.audio import AudioRequest, audio_path, parse_audio
 from bot.jambonz.parse import CallStart, CallStatus, GatherResult
 from bot.jambonz.render import verbs
 from bot.turns import Turn, TurnBusy, TurnFailed
 from knowledge.calls import CallStore
 from knowledge.catalog import KbCatalog
 from voice.callflow import CallEvent, CallFlow, CallState, Step
+from voice.prompt_audio import prompt_wav
 from voice.prompts import Prompt
+from voice.tts import TTS, TtsError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -28,14 +31,21 @@ REFER_FAILED = "抱歉，转接没有成功。请挂机后拨打{hotline}热线�
 
 
 class JambonzOutput(ChannelOutput):
-    """Renders call-flow steps (and, for completeness, plain turns) as verb arrays."""
+    """Renders call-flow steps (and, for completeness, plain turns) as verb arrays; with an
+    ``audio_base``, prompts are ``play`` verbs of govbot's own signed recordings."""
 
-    def __init__(self, transfer_uri: str = "") -> None:
-        self.transfer_uri = transfer_uri
+    def __init__(self, transfer_uri: str = "", audio_base: str = "", secret: str = "") -> None:
+        self.transfer_uri, self.audio_base, self.secret = transfer_uri, audio_base, secret
+
+    def audio_url(self, request: AudioRequest) -> Optional[str]:
+        """The URL of a prompt's recording (None: too long, the platform speaks it)."""
+        path = audio_path(request, self.secret)
+        return f"{self.audio_base}/{path}" if path else None
 
     def step(self, step: Step) -> List[Dict[str, Any]]:
         """The verbs of one call-flow step."""
-        return verbs(step, HOOKS, self.transfer_uri)
+        return verbs(step, HOOKS, self.transfer_uri,
+                     self.audio_url if self.audio_base else None)
 
     def render(self, result: TurnResult) -> List[Dict[str, Any]]:
         """A turn's messages spoken, then listen."""
@@ -49,10 +59,11 @@ class JambonzInput(ChannelInput):
     name = "jambonz"
 
     def __init__(self, user: str = "", password: str = "", speech: bool = True,
-                 transfer_uri: str = "", hotline: str = "12345") -> None:
+                 transfer_uri: str = "", hotline: str = "12345", public_url: str = "") -> None:
         self.user, self.password, self.speech = user, password, speech
         self.hotline = hotline
-        self.output = JambonzOutput(transfer_uri)
+        audio_base = f"{public_url.rstrip('/')}{HOOKS}/audio" if public_url else ""
+        self.output = JambonzOutput(transfer_uri, audio_base, password)
         self.calls: Optional[CallStore] = None
         self.catalog: Optional[KbCatalog] = None
         self._locks: Dict[str, asyncio.Lock] = {}
@@ -60,8 +71,9 @@ class JambonzInput(ChannelInput):
     @classmethod
     def from_settings(cls, settings: Any) -> "JambonzInput":
         """Off while ``GOVBOT_JAMBONZ_USER`` is unset."""
+        public = settings.public_url if settings.jambonz_audio == "govbot" else ""
         return cls(settings.jambonz_user, settings.jambonz_password, settings.jambonz_speech,
-                   settings.sip_transfer_uri, settings.hotline)
+                   settings.sip_transfer_uri, settings.hotline, public)
 
     @property
     def enabled(self) -> bool:
@@ -71,7 +83,9 @@ class JambonzInput(ChannelInput):
     def routes(self) -> List[web.RouteDef]:
         """The call webhook, the action hooks and the status callback."""
         return [web.post("/call", self.call), web.post("/gather", self.gather),
-                web.post("/refer", self.refer), web.post("/status", self.status)]
+                web.post("/refer", self.refer), web.post("/status", self.status),
+                web.get(r"/audio/{sig:[0-9a-f]{32}}/{token:[A-Za-z0-9_-]{1,6000}}.wav",
+                        self.audio)]
 
     def middlewares(self) -> List[Any]:
         """Credentials first, then JSON errors."""
@@ -79,6 +93,8 @@ class JambonzInput(ChannelInput):
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.match_info.route.handler == self.audio:  # signed URLs, fetched by the media server
+            return await handler(request)
         given = request.headers.get("Authorization", "")
         expected = "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         if not hmac.compare_digest(given.encode(), expected.encode()):
@@ -144,6 +160,20 @@ class JambonzInput(ChannelInput):
         _LOGGER.warning("call %s: transfer failed (%s / %s)", start.call_sid, status, final)
         return web.json_response(self.output.step(Step(
             Prompt.of(REFER_FAILED.format(hotline=self.hotline)), "hangup")))
+
+    async def audio(self, request: web.Request) -> web.Response:
+        """A prompt in govbot's own voice: 8 kHz WAV, each sentence cached by the TTS."""
+        wanted = parse_audio(request.match_info["sig"], request.match_info["token"],
+                             self.password)
+        tts = request.config_dict.get(TTS)
+        if tts is None or not tts.available:
+            raise Unavailable("语音合成不可用", "tts_unavailable")
+        try:
+            body = await prompt_wav(tts, wanted.parts, wanted.rate, wanted.before_input)
+        except (TtsError, ValueError) as exc:
+            raise Unavailable("语音合成失败", "tts_failed") from exc
+        return web.Response(body=body, content_type="audio/wav",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     async def status(self, request: web.Request) -> web.Response:
         """Call status: forget the call once it is over."""

@@ -50,11 +50,15 @@ def schemas() -> Schemas:
 
 
 async def instance(aiohttp_client: Any, engine: Any, speech: bool = False,
-                   transfer: str = TRANSFER) -> Tuple[Any, JambonzInput, ScriptedDialogue]:
+                   transfer: str = TRANSFER, public_url: str = ""
+                   ) -> Tuple[Any, JambonzInput, ScriptedDialogue]:
     dialogue = ScriptedDialogue()
     runner = TurnRunner(lambda: dialogue, ["jambonz"], deliveries=DeliveryStore(engine))
-    channel = JambonzInput("jambonz", "s3cret", speech, transfer, "12345")
+    channel = JambonzInput("jambonz", "s3cret", speech, transfer, "12345", public_url)
     app = web.Application()
+    if public_url:
+        from voice.tts import tts_ctx
+        app.cleanup_ctx.append(tts_ctx)
     app.add_subapp(BASE, channel.subapp(runner))
     return await aiohttp_client(app), channel, dialogue
 
@@ -227,3 +231,37 @@ async def test_a_number_asked_for_is_typed_with_hash_and_read_back(aiohttp_clien
     done = await post(client, schemas, "gather", gather("call-d", digits="1"), "gather")
     assert dialogue.calls[-1].text == "13800138000"
     assert done[0]["verb"] == "gather" and "<speak>答：" in spoken(done)
+
+
+async def test_prompts_in_govbots_own_voice_are_signed_8_khz_recordings(
+        aiohttp_client, engine, seeded_kb, schemas) -> None:
+    import io
+    import wave
+    client, _, _ = await instance(aiohttp_client, engine, public_url="https://gov.example/")
+    verbs = await post(client, schemas, "call", session_new("call-a"), "session-new")
+    url = verbs[0]["play"]["url"]
+    assert "say" not in verbs[0] and url.startswith(f"https://gov.example{BASE}/audio/")
+    resp = await client.get(url[len("https://gov.example"):])  # no credentials: signed URL
+    assert resp.status == 200 and resp.content_type == "audio/wav"
+    with wave.open(io.BytesIO(await resp.read())) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
+        frames = wav.readframes(wav.getnframes())
+    assert len(frames) / 16000 > 5 and frames[-2 * 9600:] == b"\x00" * 2 * 9600  # 1.2 s quiet
+    sig, token = url.rsplit("/", 2)[-2:]
+    forged = await client.get(f"{BASE}/audio/{'0' * 32}/{token}")
+    assert forged.status == 403 and (await forged.json())["error"]["code"] == "bad_signature"
+    altered = await client.get(f"{BASE}/audio/{sig}/{'A' + token[1:]}")
+    assert altered.status == 403
+    person = await post(client, schemas, "gather", gather("call-a", digits="0"), "gather")
+    assert [v["verb"] for v in person] == ["play", "sip:refer"]
+
+
+def test_govbot_audio_needs_a_public_url() -> None:
+    from bot.settings import Settings
+    from knowledge.errors import ValidationError
+    with pytest.raises(ValidationError, match="GOVBOT_PUBLIC_URL"):
+        Settings.from_env({"GOVBOT_JAMBONZ_AUDIO": "govbot"})
+    with pytest.raises(ValidationError, match="platform"):
+        Settings.from_env({"GOVBOT_JAMBONZ_AUDIO": "espeak"})
+    ok = Settings.from_env({"GOVBOT_JAMBONZ_AUDIO": "govbot", "GOVBOT_PUBLIC_URL": "https://x/"})
+    assert (ok.jambonz_audio, ok.public_url) == ("govbot", "https://x")
