@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import render, runtime
+from actions import runtime
 from knowledge.index import SearchResult
 
 _LOGGER = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Sequence
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 DATA = Path(__file__).resolve().parent / "data"
 DIALOGUES = DATA / "dialogues.jsonl"
@@ -44,23 +44,28 @@ class Outcome:
         return not self.failure
 
 
+def _rows(path: Path) -> Iterator[Tuple[int, Dict[str, Any]]]:
+    """(line number, object) of a JSON-lines file; the split of each is checked."""
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if line.strip():
+                row = json.loads(line)
+                if row.get("split") not in SPLITS:
+                    raise ValueError(f"{path.name} line {n}: split {row.get('split')!r}")
+                yield n, row
+
+
 def load_dialogues(path: Path = DIALOGUES) -> List[Dialogue]:
     """Read and check the dialogue file (unknown keys or kinds are errors, not silent passes)."""
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            turns = []
-            for say, expect in row["turns"]:
-                unknown = set(expect) - EXPECT_KEYS
-                if unknown or expect.get("kind", "text") not in KINDS:
-                    raise ValueError(f"{path.name} line {n}: bad expectation {expect}")
-                turns.append((say, expect))
-            if row["split"] not in SPLITS:
-                raise ValueError(f"{path.name} line {n}: split {row['split']!r}")
-            out.append(Dialogue(row["id"], row["split"], row["covers"], tuple(turns)))
+    for n, row in _rows(path):
+        turns = []
+        for say, expect in row["turns"]:
+            unknown = set(expect) - EXPECT_KEYS
+            if unknown or expect.get("kind", "text") not in KINDS:
+                raise ValueError(f"{path.name} line {n}: bad expectation {expect}")
+            turns.append((say, expect))
+        out.append(Dialogue(row["id"], row["split"], row["covers"], tuple(turns)))
     ids = [d.id for d in out]
     if len(ids) != len(set(ids)):
         raise ValueError(f"{path.name}: duplicate dialogue ids")
@@ -75,20 +80,16 @@ def follow_up_dialogues(path: Path = FOLLOW_UPS) -> List[Dialogue]:
     must reach that entry, answered or offered).
     """
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            first = {"kind": "answer", "entry": row["entry"]}
-            if "new" in row:
-                then = {"entry": row["new"]}
-                covers = "new question"
-            else:
-                then = {"kind": "field", "entry": row["entry"], "fields": row["fields"]}
-                covers = "+".join(row["fields"])
-            out.append(Dialogue(f"followup-{n:03d}", row["split"], covers,
-                                ((row["anchor"], first), (row["say"], then))))
+    for n, row in _rows(path):
+        first = {"kind": "answer", "entry": row["entry"]}
+        if "new" in row:
+            then = {"entry": row["new"]}
+            covers = "new question"
+        else:
+            then = {"kind": "field", "entry": row["entry"], "fields": row["fields"]}
+            covers = "+".join(row["fields"])
+        out.append(Dialogue(f"followup-{n:03d}", row["split"], covers,
+                            ((row["anchor"], first), (row["say"], then))))
     return out
 
 

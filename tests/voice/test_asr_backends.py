@@ -8,7 +8,7 @@ import json
 import math
 import struct
 import wave
-from typing import Any, Dict, List
+from typing import Any, List
 
 import pytest
 from aiohttp import WSMsgType, web

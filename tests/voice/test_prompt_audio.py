@@ -3,22 +3,12 @@ from __future__ import annotations
 
 import io
 import wave
-from typing import AsyncIterator
 
 import pytest
 
 from voice.prompt_audio import prompt_wav
 from voice.prompts import PAUSE_BEFORE_INPUT_MS
 from voice.tts import TtsService
-
-
-@pytest.fixture
-async def tts() -> AsyncIterator[TtsService]:
-    service = TtsService(job_timeout=10.0)
-    await service.start()
-    assert service.available, service.unavailable_reason
-    yield service
-    await service.stop()
 
 
 def frames(audio: bytes) -> tuple:

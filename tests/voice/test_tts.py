@@ -8,7 +8,7 @@ import os
 import signal
 import time
 import wave
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -27,15 +27,6 @@ def wav_info(audio: bytes) -> tuple:
     with wave.open(io.BytesIO(audio)) as wav:
         return (wav.getnchannels(), wav.getsampwidth(), wav.getframerate(),
                 wav.getnframes() / wav.getframerate())
-
-
-@pytest.fixture
-async def tts() -> AsyncIterator[TtsService]:
-    service = TtsService(job_timeout=10.0)
-    await service.start()
-    assert service.available, service.unavailable_reason
-    yield service
-    await service.stop()
 
 
 async def test_real_wav_with_plausible_duration(tts: TtsService) -> None:
