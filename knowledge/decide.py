@@ -133,7 +133,12 @@ def with_thresholds(config: RetrievalConfig, answer: Optional[float] = None,
     if clarify > answer:
         raise ValidationError(f"追问阈值不能高于回答阈值 / clarify_threshold {clarify} is above "
                               f"answer_threshold {answer}", field="clarify_threshold")
-    return replace(config, answer_threshold=answer, clarify_threshold=clarify)
+    # An operator who asks for surer answers asks it of settled close calls too.
+    sibling = config.sibling_min_score
+    if sibling and answer > config.answer_threshold:
+        sibling += answer - config.answer_threshold
+    return replace(config, answer_threshold=answer, clarify_threshold=clarify,
+                   sibling_min_score=sibling)
 
 
 def calibrate(raw: float, config: RetrievalConfig) -> float:

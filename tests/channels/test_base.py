@@ -68,6 +68,9 @@ def test_the_server_mounts_every_registered_channel_as_a_sub_application(tmp_pat
         return {r.canonical for r in app.router.resources()
                 if isinstance(r, web.PrefixedSubAppResource)}
 
-    assert prefixes(create_app(Settings.from_env({**env, "GOVBOT_WECHAT_TOKEN": "t"}))) == mounted
+    on = {**env, "GOVBOT_WECHAT_TOKEN": "t", "GOVBOT_JAMBONZ_USER": "u",
+          "GOVBOT_JAMBONZ_PASSWORD": "p"}
+    assert prefixes(create_app(Settings.from_env(on))) == mounted
     # A channel without its credentials stays off.
-    assert prefixes(create_app(Settings.from_env(env))) == mounted - {"/webhooks/wechat"}
+    assert prefixes(create_app(Settings.from_env(env))) == mounted - {"/webhooks/wechat",
+                                                                      "/webhooks/jambonz"}

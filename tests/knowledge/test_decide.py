@@ -1,4 +1,6 @@
 """Tests for knowledge.decide: calibration and the answer / clarify / none decision."""
+from dataclasses import replace
+
 import pytest
 
 from knowledge.decide import Candidate, RetrievalConfig, calibrate, decide, with_thresholds
@@ -68,6 +70,16 @@ def test_operator_thresholds_replace_only_what_is_given():
     assert decide("q", cands(0.4, 0.3), CFG).decision == "clarify"
     assert decide("q", cands(0.4, 0.3), cfg).decision == "none"
     assert with_thresholds(CFG) == CFG
+
+
+def test_a_stricter_answer_threshold_raises_the_bar_for_settled_close_calls():
+    from knowledge.decide import RetrievalConfig
+    base = RetrievalConfig()
+    assert with_thresholds(base, answer=base.answer_threshold + 0.2).sibling_min_score == \
+        pytest.approx(base.sibling_min_score + 0.2)
+    assert with_thresholds(base, answer=0.5).sibling_min_score == base.sibling_min_score
+    off = replace(CFG, sibling_min_score=0.0)
+    assert with_thresholds(off, answer=0.9).sibling_min_score == 0.0  # off stays off
 
 
 @pytest.mark.parametrize("answer, clarify, field", [
