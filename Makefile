@@ -27,9 +27,9 @@ ENCODER := $(ENCODER_DIR)/m3e-small.v2.int8.onnx
 ENCODER_BULK := $(ENCODER_DIR)/m3e-small.v2.bulk.int8.onnx
 
 install: $(STAMP) $(ENCODER) $(ENCODER_BULK)
-$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt requirements-phone.txt constraints.txt pyproject.toml
 	@echo "==> 安装依赖（首次约几分钟）/ installing pinned dependencies (a few minutes the first time)"
-	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(BIN)/pip install -q -r requirements.txt -r requirements-dev.txt -r requirements-phone.txt -c constraints.txt
 	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	$(BIN)/pip check
 	@touch $@

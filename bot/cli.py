@@ -32,6 +32,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     for tuned in (RetrievalConfig(), LEXICAL_CONFIG):  # refuse bad thresholds before serving
         with_thresholds(tuned, *settings.thresholds)
+    if settings.sip_listen:
+        from bot.sip_cli import check_sip_settings
+        check_sip_settings(settings)
     if not model_path(settings).is_file():
         print("未找到模型，请先运行 `govbot train` / no model: run `govbot train` first",
               file=sys.stderr)
@@ -119,11 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(func=cmd_db_upgrade)
 
     from bot.kb_cli import add_kb_commands
+    from bot.sip_cli import add_sip_commands
     from bot.staff_cli import add_staff_commands
     from bot.wechat_cli import add_wechat_commands
     add_kb_commands(sub, db_help)
     add_wechat_commands(sub, db_help)
     add_staff_commands(sub, db_help)
+    add_sip_commands(sub)
     return parser
 
 

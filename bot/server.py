@@ -194,6 +194,9 @@ def run(settings: Settings, host: str, port: int) -> None:
             server, invalid thresholds); ``govbot serve`` prints it and exits with 2.
     """
     app = create_app(settings)
+    if settings.sip_listen:  # the SIP endpoint, in a process of its own
+        from bot.sip_cli import endpoint_process
+        app.cleanup_ctx.append(endpoint_process(port))
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_startup_exception_handler)
     try:

@@ -98,6 +98,12 @@ class Settings:
     jambonz_speech: bool = True  # gather speech too (the platform's own recogniser)
     sip_transfer_uri: str = ""  # empty: a transfer gives the hotline and hangs up
     jambonz_audio: str = "platform"  # govbot: prompts in govbot's own voice, by URL
+    sip_listen: str = ""  # host:port of the built-in SIP endpoint (UDP); empty: off
+    sip_server: str = "http://127.0.0.1:8080"  # where the endpoint reaches govbot serve
+    sip_registrar: str = ""  # e.g. sip:pbx.example; empty: no registration
+    sip_user: str = "govbot"
+    sip_password: str = field(default="", repr=False)
+    sip_stats: str = ""  # a file the endpoint keeps its call, thread and fd counts in
     public_url: str = ""  # how the phone platform reaches this server
     project_dir: Path = ROOT
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -141,6 +147,12 @@ class Settings:
             jambonz_password=env.get("GOVBOT_JAMBONZ_PASSWORD", "").strip(),
             jambonz_speech=env.get("GOVBOT_JAMBONZ_SPEECH", "").strip().lower() not in OFF,
             sip_transfer_uri=env.get("GOVBOT_SIP_TRANSFER_URI", "").strip(),
+            sip_listen=env.get("GOVBOT_SIP_LISTEN", "").strip(),
+            sip_server=env.get("GOVBOT_SIP_SERVER", "").strip() or "http://127.0.0.1:8080",
+            sip_registrar=env.get("GOVBOT_SIP_REGISTRAR", "").strip(),
+            sip_user=env.get("GOVBOT_SIP_USER", "").strip() or "govbot",
+            sip_password=env.get("GOVBOT_SIP_PASSWORD", "").strip(),
+            sip_stats=env.get("GOVBOT_SIP_STATS", "").strip(),
         )
         audio, public = _phone_audio(env)
         settings = replace(settings, jambonz_audio=audio, public_url=public)

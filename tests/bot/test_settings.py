@@ -57,3 +57,15 @@ def test_a_sqlite_folder_that_cannot_be_made_is_a_database_error(tmp_path):
     with pytest.raises(DatabaseError, match="无法创建数据库文件夹"):
         settings.ensure_dirs()
     assert blocker.read_text() == "x"
+
+
+def test_the_sip_endpoint_refuses_settings_it_cannot_work_with() -> None:
+    from bot.cli import main
+    from bot.sip_cli import check_sip_settings, parse_listen
+    assert parse_listen("0.0.0.0:5060") == ("0.0.0.0", 5060)
+    for bad in ("5060", "host:", "host:99999", ":5060"):
+        with pytest.raises(ValidationError, match="GOVBOT_SIP_LISTEN"):
+            parse_listen(bad)
+    with pytest.raises(ValidationError, match="GOVBOT_JAMBONZ_USER"):
+        check_sip_settings(Settings.from_env({"GOVBOT_SIP_LISTEN": "127.0.0.1:5060"}))
+    assert main(["sip", "--listen", "127.0.0.1:5060"]) == 2  # no credentials: a coded error
