@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages govbot's tests need: chromium (browser tests),
 # PostgreSQL and Redis (scale-out tests), sox (audio checks), CJK fonts (screenshots),
-# sipp (sip-tester: real SIP calls to the built-in SIP endpoint).
+# sipp (sip-tester), baresip and kamailio (real SIP calls to the built-in SIP endpoint).
 set -euo pipefail
-PKGS=(chromium postgresql redis-server sox fonts-noto-cjk sip-tester)
+PKGS=(chromium postgresql redis-server sox fonts-noto-cjk sip-tester baresip kamailio)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,7 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
+import logging
+
 import pjsua2 as pj
+
+_LOGGER = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from voice.sip.endpoint import SipEndpoint
@@ -61,7 +65,8 @@ class BotCall(pj.Call):
             self.endpoint.ended(self)
 
     def onCallMediaState(self, prm: Any) -> None:
-        for i, media in enumerate(self.getInfo().media):
+        info = self.getInfo()  # kept: its media list points into it (SWIG)
+        for i, media in enumerate(info.media):
             if media.type == pj.PJMEDIA_TYPE_AUDIO and \
                     media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
                 self.media = self.getAudioMedia(i)

@@ -85,7 +85,8 @@ class SipEndpoint:
             self.ep.codecSetPriority(codec.codecId, CODECS.get(codec.codecId, 0))
         acc = pj.AccountConfig()
         acc.idUri = f"sip:{user}@{host}:{port}"
-        if registrar:
+        if registrar:  # the address of record is in the registrar's domain
+            acc.idUri = f"sip:{user}@{registrar.split(':', 1)[1]}"
             acc.regConfig.registrarUri = registrar
             acc.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", user, 0, password))
         self.account = _Account(self)
@@ -208,6 +209,7 @@ class SipEndpoint:
         if path is None:
             self._after_prompt(call, then)
             return
+        _LOGGER.info("call %s: playing %s (media %s)", run.sid, path.name, call.media is not None)
         run.playing = True
         turn = run.turn
         call.play(path, lambda: self.results.put(("eof", run.sid, (turn, then))))
