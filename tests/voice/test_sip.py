@@ -1,7 +1,7 @@
 """The built-in SIP endpoint with a real SIP peer (sipp) against ``govbot serve``: A-law calls
-driven by SIP INFO and RFC 4733 keys through the greeting, a menu choice, "0" and REFER; an
-unknown codec refused with 488; a caller hanging up mid-prompt; garbage on the SIP port; and
-no call, thread or file descriptor left behind."""
+driven by SIP INFO and RFC 4733 keys through the greeting, a menu choice, "0" and REFER;
+OPTIONS answered; an unknown codec refused with 488; a caller hanging up mid-prompt; garbage on
+the SIP port; and no call, thread or file descriptor left behind."""
 from __future__ import annotations
 
 import json
@@ -99,6 +99,11 @@ def test_a_keypad_call_reaches_a_person_by_refer(phone, scenario) -> None:
     after = counts(phone)
     assert after["calls"] == 0 and live_calls(phone) == 0
     assert after["fds"] <= before["fds"] + 1 and after["threads"] <= before["threads"] + 8
+
+
+def test_options_is_answered(phone) -> None:
+    done = sipp(phone, "options.xml", timeout=15)
+    assert done.returncode == 0, _explain(phone, "options.xml", done)
 
 
 def test_an_unknown_codec_is_refused_with_488(phone) -> None:
