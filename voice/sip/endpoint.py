@@ -32,8 +32,9 @@ CODECS = {"PCMA/8000/1": 255, "PCMU/8000/1": 254}
 without either is refused with 488."""
 INTER_DIGIT_S = 5.0
 MAX_CALLS = 4
-"""Calls one endpoint holds. The pjsua2-python 2.15.1 wheel is built with PJSUA_MAX_CALLS 4:
-any larger setting still refuses the fifth call with 486 (measured with sipp)."""
+"""Calls one endpoint holds. With the pjsua2-python 2.15.1 wheel any larger setting still
+refuses the fifth concurrent call with 486 (measured with sipp; 3 gives 3), as if it were built
+with PJSUA_MAX_CALLS 4."""
 
 
 class _Account(pj.Account):
