@@ -1,7 +1,7 @@
 """The built-in SIP endpoint with a real SIP peer (sipp) against ``govbot serve``: A-law calls
 driven by SIP INFO and RFC 4733 keys through the greeting, a menu choice, "0" and REFER;
 OPTIONS answered; an unknown codec refused with 488; a caller hanging up mid-prompt; garbage on
-the SIP port; and no call, thread or file descriptor left behind."""
+the SIP port and on the call's RTP port; and no call, thread or file descriptor left behind."""
 from __future__ import annotations
 
 import json
@@ -118,6 +118,12 @@ def test_a_caller_who_hangs_up_mid_prompt_leaves_nothing(phone) -> None:
     while live_calls(phone) and time.monotonic() < deadline:
         time.sleep(0.3)
     assert counts(phone)["calls"] == 0 and live_calls(phone) == 0
+
+
+def test_garbage_rtp_mid_call_does_not_break_the_call(phone) -> None:
+    done = sipp(phone, "garbage_rtp.xml")
+    assert done.returncode == 0, _explain(phone, "garbage_rtp.xml", done)
+    assert counts(phone)["calls"] == 0
 
 
 def test_garbage_on_the_sip_port_leaves_the_endpoint_answering(phone) -> None:
