@@ -196,7 +196,7 @@ def run(settings: Settings, host: str, port: int) -> None:
     app = create_app(settings)
     if settings.sip_listen:  # the SIP endpoint, in a process of its own
         from bot.sip_cli import endpoint_process
-        app.cleanup_ctx.append(endpoint_process(port))
+        app.cleanup_ctx.append(endpoint_process(settings, port))
     loop = asyncio.new_event_loop()
     loop.set_exception_handler(_startup_exception_handler)
     try:

@@ -41,6 +41,16 @@ def _cache_days(env: Mapping[str, str]) -> int:
 
 
 AUDIO_SOURCES = ("platform", "govbot")
+MAX_SIP_ENDPOINTS = 16
+
+
+def _endpoints(env: Mapping[str, str]) -> int:
+    """``GOVBOT_SIP_ENDPOINTS``: how many SIP endpoint processes (1 to 16)."""
+    raw = env.get("GOVBOT_SIP_ENDPOINTS", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_SIP_ENDPOINTS:
+        raise ValidationError(f"GOVBOT_SIP_ENDPOINTS 须为 1 到 {MAX_SIP_ENDPOINTS} / must be 1 to "
+                              f"{MAX_SIP_ENDPOINTS}: {raw!r}", field="GOVBOT_SIP_ENDPOINTS")
+    return int(raw)
 
 
 def _phone_audio(env: Mapping[str, str]) -> Tuple[str, str]:
@@ -99,6 +109,7 @@ class Settings:
     sip_transfer_uri: str = ""  # empty: a transfer gives the hotline and hangs up
     jambonz_audio: str = "platform"  # govbot: prompts in govbot's own voice, by URL
     sip_listen: str = ""  # host:port of the built-in SIP endpoint (UDP); empty: off
+    sip_endpoints: int = 1  # endpoints on consecutive ports from sip_listen's (4 calls each)
     sip_server: str = "http://127.0.0.1:8080"  # where the endpoint reaches govbot serve
     sip_registrar: str = ""  # e.g. sip:pbx.example; empty: no registration
     sip_user: str = "govbot"
@@ -148,6 +159,7 @@ class Settings:
             jambonz_speech=env.get("GOVBOT_JAMBONZ_SPEECH", "").strip().lower() not in OFF,
             sip_transfer_uri=env.get("GOVBOT_SIP_TRANSFER_URI", "").strip(),
             sip_listen=env.get("GOVBOT_SIP_LISTEN", "").strip(),
+            sip_endpoints=_endpoints(env),
             sip_server=env.get("GOVBOT_SIP_SERVER", "").strip() or "http://127.0.0.1:8080",
             sip_registrar=env.get("GOVBOT_SIP_REGISTRAR", "").strip(),
             sip_user=env.get("GOVBOT_SIP_USER", "").strip() or "govbot",

@@ -85,19 +85,28 @@ def check_sip_settings(settings: Any) -> None:
                               field="GOVBOT_JAMBONZ_USER")
 
 
-def endpoint_process(port: int) -> Callable[[Any], AsyncIterator[None]]:
-    """A cleanup context for ``govbot serve``: the SIP endpoint as a child process (PJSIP's
-    media threads never share a process with the event loop), stopped with the server."""
+def endpoint_process(settings: Any, port: int) -> Callable[[Any], AsyncIterator[None]]:
+    """A cleanup context for ``govbot serve``: the SIP endpoints as child processes (PJSIP's
+    media threads never share a process with the event loop), stopped with the server. With
+    ``GOVBOT_SIP_ENDPOINTS=N`` there are N of them on consecutive ports, 4 calls each."""
+    host, first = parse_listen(settings.sip_listen)
 
     async def ctx(app: Any) -> AsyncIterator[None]:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "sip", "--server",
-                                 f"http://127.0.0.1:{port}"])
-        _LOGGER.info("SIP endpoint started (pid %d)", proc.pid)
+        procs = []
+        for i in range(settings.sip_endpoints):
+            cmd = [sys.executable, "-m", "bot.cli", "sip", "--listen", f"{host}:{first + i}",
+                   "--server", f"http://127.0.0.1:{port}"]
+            if settings.sip_stats:
+                cmd += ["--stats", settings.sip_stats if i == 0 else f"{settings.sip_stats}.{i}"]
+            procs.append(subprocess.Popen(cmd))
+            _LOGGER.info("SIP endpoint on %s:%d started (pid %d)", host, first + i, procs[-1].pid)
         yield
-        proc.terminate()
-        try:
-            await asyncio.get_running_loop().run_in_executor(None, proc.wait, 10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                await asyncio.get_running_loop().run_in_executor(None, proc.wait, 10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
     return ctx

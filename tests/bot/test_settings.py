@@ -69,3 +69,11 @@ def test_the_sip_endpoint_refuses_settings_it_cannot_work_with() -> None:
     with pytest.raises(ValidationError, match="GOVBOT_JAMBONZ_USER"):
         check_sip_settings(Settings.from_env({"GOVBOT_SIP_LISTEN": "127.0.0.1:5060"}))
     assert main(["sip", "--listen", "127.0.0.1:5060"]) == 2  # no credentials: a coded error
+
+
+def test_sip_endpoints_are_one_to_sixteen() -> None:
+    assert Settings.from_env({}).sip_endpoints == 1
+    assert Settings.from_env({"GOVBOT_SIP_ENDPOINTS": "5"}).sip_endpoints == 5
+    for bad in ("0", "17", "two", "-1"):
+        with pytest.raises(ValidationError, match="GOVBOT_SIP_ENDPOINTS"):
+            Settings.from_env({"GOVBOT_SIP_ENDPOINTS": bad})
