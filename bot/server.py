@@ -24,6 +24,7 @@ from bot.voice_api import voice_routes
 from bot.settings import MAX_MESSAGE_BYTES, Settings
 from bot.training import model_path
 from bot.turns import TurnRunner
+from knowledge.calls import CallStore
 from knowledge.deliveries import DeliveryStore
 from knowledge.errors import KnowledgeError
 from knowledge.records import Records
@@ -111,15 +112,18 @@ async def workers_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Exactly-once delivery on the shared database, and an hourly prune of old records."""
+    """Exactly-once delivery on the shared database, and an hourly prune of old records: the
+    deliveries, and the flow state of phone calls that ended without a status callback."""
     store = DeliveryStore(app[ENGINE])
     app[RUNNER].deliveries = store
+    calls = CallStore(app[ENGINE])
 
     async def prune() -> None:
         while True:
             try:
                 deleted = await app[RUNNER].blocking(store.prune)
-                _LOGGER.debug("pruned %d old deliveries", deleted)
+                stale = await app[RUNNER].blocking(calls.prune)
+                _LOGGER.debug("pruned %d old deliveries, %d stale calls", deleted, stale)
             except Exception:  # noqa: BLE001 - a failed prune is retried next hour
                 _LOGGER.warning("pruning deliveries failed", exc_info=True)
             await asyncio.sleep(PRUNE_EVERY_S)

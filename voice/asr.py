@@ -19,6 +19,8 @@ _LOGGER = logging.getLogger(__name__)
 ENV_BACKEND = "GOVBOT_ASR_BACKEND"
 DEFAULT_BACKEND = "none"
 NOT_CONFIGURED_MESSAGE = "语音识别未配置，请直接输入文字，或拨打热线电话。"
+UNREACHABLE_MESSAGE = "语音识别服务暂时不可用，请直接输入文字，或拨打热线电话。"
+"""What residents see when a configured recognition server cannot be reached."""
 # Containers browsers' MediaRecorder and phone gateways produce.
 ACCEPTED_TYPES = ("audio/webm", "audio/ogg", "audio/wav", "audio/x-wav", "audio/wave",
                   "audio/mp4", "audio/mpeg", "audio/pcm", "audio/l16")

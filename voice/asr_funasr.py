@@ -9,7 +9,7 @@ from typing import Mapping, Optional
 
 import aiohttp
 
-from voice.asr import AsrError, AsrResult, Recognizer, register_backend
+from voice.asr import UNREACHABLE_MESSAGE, AsrError, AsrResult, Recognizer, register_backend
 from voice.audio import chunks, decode, resample
 
 _LOGGER = logging.getLogger(__name__)
@@ -19,7 +19,6 @@ CHUNK_BYTES = 19200  # 600 ms of 16 kHz 16-bit audio, as FunASR's own client sen
 PASS_THROUGH = {"audio/webm": "webm", "audio/ogg": "ogg", "audio/mp4": "mp4",
                 "audio/mpeg": "mp3"}
 """Containers sent as they are: the server decodes them (its offline mode takes files)."""
-UNREACHABLE = "语音识别服务暂时不可用，请直接输入文字，或拨打热线电话。"
 
 
 class FunAsrRecognizer(Recognizer):
@@ -65,7 +64,7 @@ class FunAsrRecognizer(Recognizer):
             return await asyncio.wait_for(self._exchange(opening, body), self.timeout)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
             _LOGGER.warning("FunASR at %s failed: %s", self.url, type(exc).__name__)
-            raise AsrError(UNREACHABLE, "asr_unavailable") from exc
+            raise AsrError(UNREACHABLE_MESSAGE, "asr_unavailable") from exc
 
     async def _exchange(self, opening: dict, body: bytes) -> AsrResult:
         async with self._client().ws_connect(self.url, heartbeat=None) as ws:

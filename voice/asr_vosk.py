@@ -12,8 +12,7 @@ from typing import Any, List, Mapping, Optional
 
 import aiohttp
 
-from voice.asr import AsrError, AsrResult, Recognizer, register_backend
-from voice.asr_funasr import UNREACHABLE
+from voice.asr import UNREACHABLE_MESSAGE, AsrError, AsrResult, Recognizer, register_backend
 from voice.audio import chunks, decode, resample
 
 _LOGGER = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ class VoskServerRecognizer(Recognizer):
             return await asyncio.wait_for(self._exchange(pcm.data), self.timeout)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as exc:
             _LOGGER.warning("vosk-server at %s failed: %s", self.url, type(exc).__name__)
-            raise AsrError(UNREACHABLE, "asr_unavailable") from exc
+            raise AsrError(UNREACHABLE_MESSAGE, "asr_unavailable") from exc
 
     async def _exchange(self, data: bytes) -> AsrResult:
         if self._session is None or self._session.closed:

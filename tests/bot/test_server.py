@@ -139,3 +139,30 @@ async def test_a_database_that_fails_the_start_stops_the_model_load(tmp_path, mo
         async for _ in server.db_ctx(app):  # the real preload: imports Rasa, then stops
             pass
     assert app[server.START_FAILED].is_set() and await app[server.AGENT_LOADING] is None
+
+
+async def test_the_hourly_prune_forgets_phone_calls_that_went_quiet(engine) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from knowledge.calls import CALL_TTL, CallStore
+    from knowledge.models import VoiceCall, utcnow
+    from tests.web.fake_app import GateDialogue, make_runner
+
+    calls = CallStore(engine)
+    calls.put("jambonz", "gone", {})
+    calls.put("jambonz", "live", {})
+    with engine.begin() as conn:
+        conn.execute(update(VoiceCall).where(VoiceCall.call_id == "gone")
+                     .values(updated_at=utcnow() - CALL_TTL - timedelta(minutes=1)))
+    app = web.Application()
+    app[server.ENGINE], app[server.RUNNER] = engine, make_runner(GateDialogue())
+    ctx = server.deliveries_ctx(app)
+    await ctx.__anext__()  # the first prune runs at once
+    for _ in range(50):
+        if calls.get("jambonz", "gone") is None:
+            break
+        await asyncio.sleep(0.05)
+    await ctx.aclose()
+    assert calls.get("jambonz", "gone") is None and calls.get("jambonz", "live") == {}
