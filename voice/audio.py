@@ -98,12 +98,3 @@ def silence(ms: int, rate: int) -> bytes:
     """``ms`` milliseconds of 16-bit silence."""
     return b"\x00\x00" * (rate * ms // 1000)
 
-
-def to_g711(pcm: Pcm, law: str = "alaw") -> bytes:
-    """8 kHz G.711 bytes (A-law, the norm in China, or μ-law) of ``pcm``."""
-    narrow = resample(pcm, 8000)
-    if law == "alaw":
-        return audioop.lin2alaw(narrow.data, 2)
-    if law == "ulaw":
-        return audioop.lin2ulaw(narrow.data, 2)
-    raise ValueError(f"G.711 law must be alaw or ulaw, not {law!r}")

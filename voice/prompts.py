@@ -33,7 +33,6 @@ CONFIRM = "正确请按1，重新输入请按2。"
 MAX_ENTRY_DIGITS = 20
 CHOOSE_TITLE = "您想问的是下面哪一个？"
 NONE_OF_THESE = "都不是"
-GOODBYE = "感谢来电，再见。"
 
 
 @dataclass(frozen=True)

@@ -195,16 +195,3 @@ def test_bad_audio_is_a_coded_error(audio, kind, code) -> None:
         decode(audio, kind)
     assert err.value.code == code
 
-
-def test_g711_at_8_khz_alaw_and_ulaw() -> None:
-    import audioop
-    from voice.audio import Pcm, to_g711
-    pcm = decode(wav(0.5, 16000), "audio/wav")
-    alaw, ulaw = to_g711(pcm, "alaw"), to_g711(pcm, "ulaw")
-    assert len(alaw) == len(ulaw) and abs(len(alaw) - 4000) <= 1  # 0.5 s at 8 kHz, 1 byte each
-    back = audioop.alaw2lin(alaw, 2)
-    assert audioop.rms(back, 2) == pytest.approx(audioop.rms(resample(pcm, 8000).data, 2), rel=0.05)
-    assert to_g711(Pcm(b"\x00\x00" * 800, 8000), "alaw") == b"\xd5" * 800  # A-law silence
-    assert to_g711(Pcm(b"\x00\x00" * 800, 8000), "ulaw") == b"\xff" * 800  # μ-law silence
-    with pytest.raises(ValueError):
-        to_g711(pcm, "g722")
