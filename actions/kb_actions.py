@@ -84,6 +84,12 @@ def _about_entry(words: List[str], entry: Dict[str, Any]) -> bool:
     return all(word in said for word in words)
 
 
+def chosen(tracker: Tracker, entry: Dict[str, Any]) -> None:
+    """Log the entry a resident picked from an offer (it counts as asked for)."""
+    runtime.services().records.log_question(tracker.latest_message.get("text") or "",
+                                            _channel(tracker), "chosen", entry["id"])
+
+
 def respond_with_entry(dispatcher: CollectingDispatcher, entry: Dict[str, Any],
                        fields: Optional[List[str]] = None,
                        result: Optional[SearchResult] = None) -> List[EventType]:
@@ -108,10 +114,15 @@ def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text:
     if result is None:
         result = svc.kb.search(text, top=5)
     intent = (tracker.latest_message.get("intent") or {}).get("name")
+    channel = _channel(tracker)
     if result.decision == "answer":
         entry = svc.kb.get_entry(result.candidates[0].id, include_unpublished=False)
         if entry is not None:
+            svc.records.log_question(text, channel, "answer", entry["id"])
             return respond_with_entry(dispatcher, entry, fields, result)
+    decision = "out_of_scope" if intent == "out_of_scope" else (
+        "clarify" if result.decision == "clarify" else "none")
+    svc.records.log_question(text, channel, decision)
     if result.decision == "clarify" and intent != "out_of_scope":
         message = render.candidates_message(result)
         _send(dispatcher, [message])
@@ -122,7 +133,7 @@ def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text:
     if intent == "out_of_scope":
         message = render.out_of_scope_message(svc.hotline)
     else:
-        queued = svc.records.log_unanswered(text, _channel(tracker), tracker.sender_id, result)
+        queued = svc.records.log_unanswered(text, channel, tracker.sender_id, result)
         message = render.none_message(svc.hotline)
         asked = open_question(text, queued)
     _send(dispatcher, [message])
@@ -170,6 +181,7 @@ def pick_by_words(dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
     index = parse_option(text, [e["question"] if e else "" for e in entries])
     if index is None or entries[index] is None:
         return search_and_respond(dispatcher, tracker, text, fields, result)
+    chosen(tracker, entries[index])
     return respond_with_entry(dispatcher, entries[index], fields)
 
 
@@ -245,6 +257,7 @@ class ActionChooseOption(Action):
                 return search_and_respond(dispatcher, tracker, text, fields, result)
             picked = entries[candidates.index(result.candidates[0].id)]
             if result.decision == "answer" and picked is not None:
+                chosen(tracker, picked)
                 return respond_with_entry(dispatcher, picked, fields)
         index = parse_option(str(option) if option is not None else text, titles)
         if index is None or entries[index] is None:
@@ -253,4 +266,5 @@ class ActionChooseOption(Action):
                 buttons=[{"title": f"{i}. {t}", "payload": f'/choose_option{{"option": "{i}"}}'}
                          for i, t in enumerate(titles, 1) if t])
             return []
+        chosen(tracker, entries[index])
         return respond_with_entry(dispatcher, entries[index], fields)

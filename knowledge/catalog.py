@@ -1,46 +1,59 @@
-"""The published entries by category, for keypad menus (reloaded when the knowledge base changes)."""
+"""The published entries by category, most-asked first, for keypad menus (reloaded when the
+knowledge base changes, and at most every few minutes for the counts)."""
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from knowledge.db import session_scope
-from knowledge.models import Entry
+from knowledge.models import Entry, Question
 from knowledge.writes import current_generation
 
 _LOGGER = logging.getLogger(__name__)
 
 OTHER = "其他业务"
 """The category of entries that have none."""
+RECOUNT_S = 300.0
+"""How often the ask counts that order the menus are read again."""
 
 
 class KbCatalog:
-    """Categories (largest first) and their entries (in the order they were added)."""
+    """Categories (the largest first: the first menu stays the same from call to call) and
+    their entries (the most asked first, then in the order they were added). An entry counts
+    as asked when the bot answered with it or a resident picked it from an offer."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
         self._generation = -1
+        self._counted = -RECOUNT_S
         self._by_category: "OrderedDict[str, List[Tuple[str, str]]]" = OrderedDict()
 
     def _load(self) -> "OrderedDict[str, List[Tuple[str, str]]]":
         with session_scope(self.engine) as session:
             generation = current_generation(session)
-            if generation == self._generation:
+            now = time.monotonic()
+            if generation == self._generation and now - self._counted < RECOUNT_S:
                 return self._by_category
             rows = session.execute(select(Entry.ext_id, Entry.question, Entry.category)
                                    .where(Entry.status == "published").order_by(Entry.id)).all()
+            asked = dict(session.execute(
+                select(Question.entry_id, func.count()).where(Question.entry_id != "")
+                .group_by(Question.entry_id)).all())
         groups: Dict[str, List[Tuple[str, str]]] = {}
         for ext_id, question, category in rows:
             groups.setdefault((category or "").strip() or OTHER, []).append((ext_id, question))
+        for entries in groups.values():  # stable: ties keep the order they were added in
+            entries.sort(key=lambda item: -asked.get(item[0], 0))
         ordered = OrderedDict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
         with self._lock:
-            self._by_category, self._generation = ordered, generation
+            self._by_category, self._generation, self._counted = ordered, generation, now
         return ordered
 
     def categories(self) -> List[str]:

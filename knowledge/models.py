@@ -139,6 +139,20 @@ class Unanswered(Base):
     ticket_number = Column(String(32), nullable=False, default="", server_default="")  # left for staff
 
 
+class Question(Base):
+    """One question a resident asked and what the bot decided (for the most-asked entries
+    and the console's figures); no sender is kept."""
+
+    __tablename__ = "kb_questions"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    channel = Column(String(32), nullable=False, default="")
+    query = Column(Text, nullable=False)
+    decision = Column(String(16), nullable=False)  # answer | clarify | none | out_of_scope | chosen
+    entry_id = Column(String(128), nullable=False, default="", index=True)
+
+
 class Ticket(Base):
     """A complaint or suggestion, or a question left for staff (``kind``), from the ticket form."""
 

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from knowledge.db import session_scope
 from knowledge.errors import NotFoundError, ValidationError
 from knowledge.index import SearchResult
-from knowledge.models import TICKET_KINDS, UNANSWERED_STATUSES, Case, Handoff, Ticket, Unanswered, utcnow
+from knowledge.models import (TICKET_KINDS, UNANSWERED_STATUSES, Case, Handoff, Question, Ticket,
+                              Unanswered, utcnow)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,6 +43,13 @@ class Records:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    # ------------------------------------------------------------- questions
+    def log_question(self, query: str, channel: str, decision: str, entry_id: str = "") -> None:
+        """Log one question and the bot's decision (the entry it answered with, if any)."""
+        with session_scope(self.engine) as session:
+            session.add(Question(query=query[:500], channel=channel[:32], decision=decision[:16],
+                                 entry_id=entry_id[:128]))
 
     # ------------------------------------------------------------ unanswered
     def log_unanswered(self, query: str, channel: str, sender: str,

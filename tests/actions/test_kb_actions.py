@@ -227,3 +227,24 @@ def test_a_bare_service_name_taken_for_a_field_question_is_a_question(services, 
                                                               entities=entities), {})
     assert dispatcher.messages[0]["custom"]["type"] == "candidates"
     assert slots_of(events)["pending_field"] is None
+
+
+def test_every_question_is_logged_with_the_decision(services, dispatcher):
+    from sqlalchemy import select
+
+    from knowledge.db import session_scope
+    from knowledge.models import Question
+
+    ActionAnswerService().run(dispatcher, make_tracker("社保卡丢了怎么补办", "ask_service"), {})
+    ActionAnswerService().run(type(dispatcher)(), make_tracker("火星移民签证怎么申请", "ask_service"), {})
+    ActionAnswerService().run(type(dispatcher)(), make_tracker("讲个笑话吧", "out_of_scope"), {})
+    events = ActionAnswerService().run(type(dispatcher)(), make_tracker("社保卡", "ask_service"), {})
+    ids = slots_of(events)["candidates"]
+    ActionChooseOption().run(type(dispatcher)(), make_tracker("2", "choose_option",
+                                                              slots={"candidates": ids}), {})
+    with session_scope(services.records.engine) as session:
+        logged = [(q.query, q.decision, q.entry_id)
+                  for q in session.scalars(select(Question).order_by(Question.id))]
+    assert logged == [("社保卡丢了怎么补办", "answer", "card-reissue"),
+                      ("火星移民签证怎么申请", "none", ""), ("讲个笑话吧", "out_of_scope", ""),
+                      ("社保卡", "clarify", ""), ("2", "chosen", ids[1])]
