@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: venv install train seed run test test-fast bench-kb bench-chat bench-wechat bench-dialogue nlu-report clean
+.PHONY: venv install train seed run test test-fast bench-kb bench-chat bench-wechat bench-dialogue bench-phone nlu-report clean
 
 venv: $(BIN)/python
 $(BIN)/python:
@@ -77,6 +77,9 @@ bench-chat: install train
 
 bench-dialogue: install train
 	$(BIN)/python -m bench.bench_dialogue
+
+bench-phone: install train
+	$(BIN)/python -m bench.bench_phone
 
 bench-wechat: install train
 	$(BIN)/python -m bench.bench_wechat

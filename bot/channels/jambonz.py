@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.channels.base import ChannelInput, ChannelOutput, TurnResult
 from bot.channels.rest import read_json
 from bot.errors import Unauthorized, Unavailable
-from bot.jambonz.audio import AudioRequest, audio_path, parse_audio
+from bot.jambonz.audio import AudioRequest, audio_path, parse_audio, parse_speech
 from bot.jambonz.parse import CallStart, CallStatus, GatherResult
 from bot.jambonz.render import verbs
 from bot.turns import Turn, TurnBusy, TurnFailed
@@ -84,6 +84,7 @@ class JambonzInput(ChannelInput):
         """The call webhook, the action hooks and the status callback."""
         return [web.post("/call", self.call), web.post("/gather", self.gather),
                 web.post("/refer", self.refer), web.post("/status", self.status),
+                web.post("/speech", self.say),
                 web.get(r"/audio/{sig:[0-9a-f]{32}}/{token:[A-Za-z0-9_-]{1,6000}}.wav",
                         self.audio)]
 
@@ -165,6 +166,14 @@ class JambonzInput(ChannelInput):
         """A prompt in govbot's own voice: 8 kHz WAV, each sentence cached by the TTS."""
         wanted = parse_audio(request.match_info["sig"], request.match_info["token"],
                              self.password)
+        return await self._speak(request, wanted)
+
+    async def say(self, request: web.Request) -> web.Response:
+        """``{"text": ssml}`` of a ``say`` verb (from govbot's SIP endpoint) as a prompt in
+        govbot's own voice, like ``audio``: the pauses exact, each sentence cached."""
+        return await self._speak(request, parse_speech(await read_json(request)))
+
+    async def _speak(self, request: web.Request, wanted: AudioRequest) -> web.Response:
         tts = request.config_dict.get(TTS)
         if tts is None or not tts.available:
             raise Unavailable("语音合成不可用", "tts_unavailable")

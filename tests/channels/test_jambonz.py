@@ -50,13 +50,13 @@ def schemas() -> Schemas:
 
 
 async def instance(aiohttp_client: Any, engine: Any, speech: bool = False,
-                   transfer: str = TRANSFER, public_url: str = ""
+                   transfer: str = TRANSFER, public_url: str = "", tts: bool = False
                    ) -> Tuple[Any, JambonzInput, ScriptedDialogue]:
     dialogue = ScriptedDialogue()
     runner = TurnRunner(lambda: dialogue, ["jambonz"], deliveries=DeliveryStore(engine))
     channel = JambonzInput("jambonz", "s3cret", speech, transfer, "12345", public_url)
     app = web.Application()
-    if public_url:
+    if public_url or tts:
         from voice.tts import tts_ctx
         app.cleanup_ctx.append(tts_ctx)
     app.add_subapp(BASE, channel.subapp(runner))
@@ -254,6 +254,27 @@ async def test_prompts_in_govbots_own_voice_are_signed_8_khz_recordings(
     assert altered.status == 403
     person = await post(client, schemas, "gather", gather("call-a", digits="0"), "gather")
     assert [v["verb"] for v in person] == ["play", "sip:refer"]
+
+
+async def test_the_sip_endpoint_hears_say_verbs_in_govbots_own_voice(
+        aiohttp_client, engine, seeded_kb, schemas) -> None:
+    """``POST /speech`` with a ``say`` verb's SSML: an 8 kHz WAV with the SSML's pauses."""
+    import io
+    import wave
+    client, _, _ = await instance(aiohttp_client, engine, tts=True)
+    verbs = await post(client, schemas, "call", session_new("call-s"), "session-new")
+    text = verbs[0]["say"]["text"]
+    resp = await client.post(f"{BASE}/speech", json={"text": text}, headers=AUTH)
+    assert resp.status == 200 and resp.content_type == "audio/wav", await resp.text()
+    with wave.open(io.BytesIO(await resp.read())) as wav:
+        assert (wav.getframerate(), wav.getnchannels(), wav.getsampwidth()) == (8000, 1, 2)
+        frames = wav.readframes(wav.getnframes())
+    assert frames[-2 * 9600:] == b"\x00" * 2 * 9600  # 1.2 s quiet before the caller's turn
+    assert b"\x00" * 2 * 4800 in frames[:-2 * 9600]  # at least 0.6 s between the options
+    anonymous = await client.post(f"{BASE}/speech", json={"text": text})
+    assert anonymous.status == 401
+    bad = await client.post(f"{BASE}/speech", json={"text": "<speak>一"}, headers=AUTH)
+    assert bad.status == 400 and (await bad.json())["error"]["code"] == "invalid_ssml"
 
 
 def test_govbot_audio_needs_a_public_url() -> None:

@@ -3,40 +3,20 @@ limit) started by ``govbot serve``, each taking four simultaneous sipp calls thr
 greeting, a key, "0" and REFER."""
 from __future__ import annotations
 
-import random
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
+from bench.sipp_calls import consecutive_udp_ports
 from tests.conftest import LiveServer, missing
 from tests.voice.test_sip import SCENARIOS, free_udp_port
 
 pytestmark = pytest.mark.slow
 
 ENDPOINTS, CALLS_EACH = 5, 4
-
-
-def consecutive_udp_ports(n: int) -> int:
-    """The first of ``n`` free consecutive loopback UDP ports."""
-    for _ in range(200):
-        first = random.randint(20000, 40000)
-        socks = []
-        try:
-            for port in range(first, first + n):
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free port range")
 
 
 def test_twenty_concurrent_calls_on_five_endpoints(trained_model, tmp_path: Path) -> None:

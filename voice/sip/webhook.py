@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import re
 import urllib.error
 import urllib.request
 from typing import Any, Dict, List, Mapping, Optional
@@ -12,7 +11,6 @@ from typing import Any, Dict, List, Mapping, Optional
 _LOGGER = logging.getLogger(__name__)
 
 HOOKS = "/webhooks/jambonz"
-_TAG = re.compile(r"<[^>]+>")
 TIMEOUT_S = 10.0
 
 
@@ -48,11 +46,9 @@ class Webhook:
                       {"Content-Type": "application/json"})
 
     def audio(self, speech: Mapping[str, Any]) -> bytes:
-        """WAV bytes of a ``play`` (its URL) or a ``say`` (its text, read by ``/api/tts``)."""
+        """WAV bytes of a ``play`` (its URL) or a ``say`` (its SSML, spoken by the webhook's
+        ``speech`` hook: 8 kHz, the SSML's pauses exact)."""
         if speech.get("url"):
             return self._request(str(speech["url"]))
-        text = str(speech.get("text") or "")
-        rate = "slow" if 'rate="slow"' in text else "normal"
-        plain = _TAG.sub("。", text).strip("。")
-        body = json.dumps({"text": plain or "。", "rate": rate}, ensure_ascii=False).encode()
-        return self._request("/api/tts", body, {"Content-Type": "application/json"})
+        body = json.dumps({"text": str(speech.get("text") or "")}, ensure_ascii=False).encode()
+        return self._request(f"{HOOKS}/speech", body, {"Content-Type": "application/json"})
