@@ -120,6 +120,17 @@ def test_a_caller_who_hangs_up_mid_prompt_leaves_nothing(phone) -> None:
     assert counts(phone)["calls"] == 0 and live_calls(phone) == 0
 
 
+def test_a_cancel_that_crosses_the_answer_is_answered_and_the_call_ends_cleanly(phone) -> None:
+    """govbot answers at once, so a caller's CANCEL meets a call already answered: it gets
+    200 (RFC 3261 9.2), the caller ACKs and hangs up, and nothing of the call is left."""
+    done = sipp(phone, "cancel.xml", calls=2, timeout=20)
+    assert done.returncode == 0, _explain(phone, "cancel.xml", done)
+    deadline = time.monotonic() + 10
+    while live_calls(phone) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert counts(phone)["calls"] == 0 and live_calls(phone) == 0
+
+
 def test_garbage_rtp_mid_call_does_not_break_the_call(phone) -> None:
     done = sipp(phone, "garbage_rtp.xml")
     assert done.returncode == 0, _explain(phone, "garbage_rtp.xml", done)
