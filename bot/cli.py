@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--db", help=db_help)
     upgrade.set_defaults(func=cmd_db_upgrade)
 
+    from bot.admin_cli import add_admin_commands
     from bot.kb_cli import add_kb_commands
     from bot.sip_cli import add_sip_commands
     from bot.staff_cli import add_staff_commands
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_wechat_commands(sub, db_help)
     add_staff_commands(sub, db_help)
     add_sip_commands(sub)
+    add_admin_commands(sub, db_help)
     return parser
 
 

@@ -17,6 +17,7 @@ from bot.bootstrap import open_services, prepare_database
 from bot.channels.registry import CHANNELS
 from bot.channels.rest import ApiInput
 from bot.channels.web import static_routes
+from bot.console_mount import add_console
 from bot.dialogue import DIALOGUE, Dialogue, load_agent, make_worker_pool
 from bot.errors import error_middleware
 from bot.health import DatabaseProbe
@@ -162,6 +163,8 @@ def create_app(settings: Settings) -> web.Application:
     app.add_subapp("/api", api_app)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics.handler)])
     app.add_routes(static_routes())  # the page (with its CSP) and its assets, as in the web tests
+    add_console(app, KB, RECORDS, ENGINE, app[RUNNER].blocking, settings.hotline,
+                settings.public_url.startswith("https://"))
     for name, channel in channels.items():
         if channel.enabled:
             app.add_subapp(f"/webhooks/{name}", channel.subapp(app[RUNNER]))

@@ -295,3 +295,47 @@ def entry_to_dict(entry: Entry) -> Dict[str, Any]:
         data[name] = list(value or []) if name in LIST_FIELDS else (value or "")
     data["status"] = entry.status
     return data
+
+
+STAFF_ROLES = ("editor", "reviewer", "admin")
+"""Console roles, each allowed what the ones before it are: edit, then publish, then users."""
+
+
+class StaffUser(Base):
+    """A console account (the password as an argon2 hash)."""
+
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(64), nullable=False, unique=True)
+    role = Column(String(16), nullable=False)
+    password_hash = Column(Text, nullable=False)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StaffSession(Base):
+    """A signed-in console session: only the token's hash is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False,
+                     index=True)
+    csrf = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    seen_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class AuditEvent(Base):
+    """Who did what in the console, and when (knowledge-base edits also keep revisions)."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor = Column(String(64), nullable=False)
+    action = Column(String(64), nullable=False)
+    target = Column(String(256), nullable=False, default="")
+    detail = Column(JSON, nullable=False, default=dict)

@@ -75,6 +75,20 @@ class Records:
                      "note": u.note, "ticket_number": u.ticket_number}
                     for u in session.scalars(stmt)]
 
+    def get_unanswered(self, item_id: int) -> Dict[str, Any]:
+        """One queued question.
+
+        Raises:
+            NotFoundError: no such question.
+        """
+        with session_scope(self.engine) as session:
+            u = session.get(Unanswered, item_id)
+            if u is None:
+                raise NotFoundError(f"没有编号为 {item_id} 的待答问题")
+            return {"id": u.id, "query": u.query, "channel": u.channel, "status": u.status,
+                    "created_at": u.created_at.isoformat(), "candidates": u.candidates,
+                    "note": u.note, "ticket_number": u.ticket_number}
+
     def set_unanswered_status(self, item_id: int, status: str, note: str = "") -> None:
         """Move a queued question to pending, done or ignored."""
         if status not in UNANSWERED_STATUSES:

@@ -25,7 +25,7 @@ def test_the_project_keeps_its_layers() -> None:
 
 def test_a_lower_layer_importing_a_higher_one_is_caught(tmp_path: Path) -> None:
     """The same contracts over a copy of the tree in which knowledge imports bot, lazily."""
-    for package in ("bot", "actions", "voice", "knowledge"):
+    for package in ("bot", "console", "actions", "voice", "knowledge"):
         shutil.copytree(ROOT / package, tmp_path / package,
                         ignore=shutil.ignore_patterns("__pycache__", "static", "seed"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
