@@ -37,8 +37,7 @@ CONSOLE = web.AppKey("console", Console)
 def console_app(console: Console) -> web.Application:
     """The ``/admin`` sub-application."""
     from console import auth, entries, queue, reports, terms
-    app = web.Application(middlewares=[auth.errors, auth.middleware],
-                          client_max_size=4 * 1024 * 1024)
+    app = web.Application(middlewares=[auth.errors, auth.middleware])
     app[CONSOLE] = console
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")),
                          autoescape=True, undefined=jinja2.StrictUndefined,

@@ -24,6 +24,8 @@ LOGIN_CSRF = "govbot_login_csrf"
 PUBLIC = ("/admin/login", "/admin/static/")
 LOGIN_WINDOW_S, LOGIN_TRIES = 300.0, 10
 """Failed sign-ins allowed from one address within the window (the account locks too)."""
+FORM_MAX_BYTES = 8 * 1024 * 1024
+"""A form's size limit: a 1 MB answer of Chinese text is about 3 MB as a posted form."""
 ROLE_NAMES = {"editor": "编辑", "reviewer": "审核员", "admin": "管理员"}
 _failures: Dict[str, Deque[float]] = defaultdict(deque)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -81,26 +83,30 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Domain errors, and refusals, as pages with the matching status."""
+    """Domain errors, and refusals, as pages with the matching status. Forms may be larger
+    than the server's other requests (a long answer): up to ``FORM_MAX_BYTES``."""
+    request = request.clone(client_max_size=FORM_MAX_BYTES)
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400 or _wants_json(request):
             raise
-        return _error_page(request, exc.status, exc.text or exc.reason)
+        return await _error_page(request, exc.status, exc.text or exc.reason)
     except NotFoundError as exc:
-        return _error_page(request, 404, str(exc))
+        return await _error_page(request, 404, str(exc))
     except ConflictError as exc:
-        return _error_page(request, 409, str(exc))
+        return await _error_page(request, 409, str(exc))
     except (ValidationError, KnowledgeError) as exc:
-        return _error_page(request, 400, str(exc))
+        return await _error_page(request, 400, str(exc))
 
 
-def _error_page(request: web.Request, status: int, message: str) -> web.Response:
+async def _error_page(request: web.Request, status: int, message: str) -> web.Response:
+    """The error as a page (its own context: a refusal in a middleware never reached the
+    handler, where the template context is made)."""
     titles = {401: "请先登录", 403: "没有权限", 404: "找不到页面", 409: "内容冲突"}
-    return aiohttp_jinja2.render_template(
-        "error.html", request, {"title": titles.get(status, "请求有误"), "message": message},
-        status=status)
+    page = dict(await context(request), request=request,
+                title=titles.get(status, "请求有误"), message=message)
+    return aiohttp_jinja2.render_template("error.html", request, page, status=status)
 
 
 # ------------------------------------------------------------------ sign-in

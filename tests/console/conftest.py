@@ -42,7 +42,9 @@ async def console(aiohttp_client, seeded_kb, records, staff_store):
                      previews=previews)
     app = web.Application()
     app.add_subapp("/admin", console_app(holder))
-    return await aiohttp_client(app)
+    client = await aiohttp_client(app)
+    client.holder = holder
+    return client
 
 
 def csrf_of(html: str) -> str:
