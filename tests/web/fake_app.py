@@ -115,10 +115,12 @@ class ServerThread:
     """Runs an app on 127.0.0.1 in a background thread (Playwright's sync API needs the main one)."""
 
     def __init__(self, dialogue: Optional[FixtureDialogue] = None, with_tts: bool = True,
-                 recognizer: Optional[Recognizer] = None) -> None:
+                 recognizer: Optional[Recognizer] = None,
+                 app: Optional[web.Application] = None) -> None:
         self.dialogue = dialogue or FixtureDialogue()
         self.channel = WebInput(hotline="12345")
-        self.app = make_app(self.dialogue, self.channel, with_tts=with_tts, recognizer=recognizer)
+        self.app = app or make_app(self.dialogue, self.channel, with_tts=with_tts,
+                                   recognizer=recognizer)
         self.loop = asyncio.new_event_loop()
         self.url = ""
         self._runner: Optional[web.AppRunner] = None
