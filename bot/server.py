@@ -5,6 +5,7 @@ import asyncio
 import logging
 import threading
 import time
+from datetime import timedelta
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator
 
@@ -28,6 +29,7 @@ from bot.turns import TurnRunner
 from knowledge.calls import CallStore
 from knowledge.deliveries import DeliveryStore
 from knowledge.errors import KnowledgeError
+from knowledge.handoffs import HandoffDesk
 from knowledge.records import Records
 from knowledge.service import KnowledgeService
 
@@ -43,6 +45,8 @@ PROBE = web.AppKey("db_probe", DatabaseProbe)
 RUNNER = web.AppKey("runner", TurnRunner)
 WORKERS = web.AppKey("workers", ThreadPoolExecutor)
 PRUNE_EVERY_S = 3600.0
+WAIT_CHECK_S = 30.0
+"""How often residents waiting for a person are checked (and told when they wait too long)."""
 
 
 def _preload_agent(settings: Settings, db_ready: threading.Event,
@@ -117,7 +121,17 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
     deliveries, and the flow state of phone calls that ended without a status callback."""
     store = DeliveryStore(app[ENGINE])
     app[RUNNER].deliveries = store
+    desk = app[RUNNER].handoffs = HandoffDesk(app[ENGINE], app[SETTINGS].hotline)
     calls = CallStore(app[ENGINE])
+    wait = timedelta(seconds=app[SETTINGS].handoff_wait_s)
+
+    async def tell_waiting() -> None:
+        while True:
+            try:
+                await app[RUNNER].blocking(desk.tell_waiting, wait)
+            except Exception:  # noqa: BLE001 - tried again next round
+                _LOGGER.warning("telling waiting residents failed", exc_info=True)
+            await asyncio.sleep(WAIT_CHECK_S)
 
     async def prune() -> None:
         while True:
@@ -129,9 +143,10 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
                 _LOGGER.warning("pruning deliveries failed", exc_info=True)
             await asyncio.sleep(PRUNE_EVERY_S)
 
-    task = asyncio.create_task(prune())
+    tasks = [asyncio.create_task(prune()), asyncio.create_task(tell_waiting())]
     yield
-    task.cancel()
+    for task in tasks:
+        task.cancel()
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -53,6 +53,19 @@ def _endpoints(env: Mapping[str, str]) -> int:
     return int(raw)
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A positive number of seconds from ``name``."""
+    raw = env.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValidationError(f"{name} 须为正数（秒）/ must be a positive number of seconds: "
+                              f"{raw!r}", field=name)
+    return value
+
+
 def _phone_audio(env: Mapping[str, str]) -> Tuple[str, str]:
     """``GOVBOT_JAMBONZ_AUDIO`` and ``GOVBOT_PUBLIC_URL``: govbot's own recordings need a
     public address the platform can fetch them from."""
@@ -116,6 +129,7 @@ class Settings:
     sip_password: str = field(default="", repr=False)
     sip_stats: str = ""  # a file the endpoint keeps its call, thread and fd counts in
     public_url: str = ""  # how the phone platform reaches this server
+    handoff_wait_s: float = 300.0  # a resident waiting longer for a person is told so
     project_dir: Path = ROOT
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -165,6 +179,7 @@ class Settings:
             sip_user=env.get("GOVBOT_SIP_USER", "").strip() or "govbot",
             sip_password=env.get("GOVBOT_SIP_PASSWORD", "").strip(),
             sip_stats=env.get("GOVBOT_SIP_STATS", "").strip(),
+            handoff_wait_s=_seconds(env, "GOVBOT_HANDOFF_WAIT_S", 300.0),
         )
         audio, public = _phone_audio(env)
         settings = replace(settings, jambonz_audio=audio, public_url=public)

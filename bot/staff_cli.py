@@ -4,30 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import timedelta
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from knowledge.errors import NotFoundError, ValidationError
 
-WECHAT_WINDOW = timedelta(hours=48)
-"""WeChat accepts customer-service messages within 48 hours of the resident's last message."""
 PREFIX = "工作人员回复："
 
 
 def deliver_answer(engine: Any, record: Dict[str, Any], text: str) -> str:
     """Queue the answer for the resident's channel; returns the note for the staff record."""
-    from knowledge.deliveries import DeliveryStore
-    from knowledge.models import utcnow
-    from knowledge.outbox import OutboxStore
-    channel, _, conversation = str(record["sender"]).partition(":")
-    if channel != "wechat" or not conversation:
-        return "该渠道不能主动推送，请在居民再次咨询时告知，或电话联系 / this channel cannot push"
-    last: Optional[Any] = DeliveryStore(engine).last_message_at("wechat", conversation)
-    if last is None or utcnow() - last > WECHAT_WINDOW:
-        return ("居民最后一条微信消息已超过 48 小时，微信不允许推送，请电话联系 / "
-                "outside WeChat's 48-hour window: not pushed")
-    push = OutboxStore(engine).add("wechat", conversation, PREFIX + text, record["ref"])
-    return f"已排入微信推送（编号 {push}），可用 govbot wechat outbox 查看 / queued as push {push}"
+    from knowledge.handoffs import push_note
+    return push_note(engine, str(record["sender"]), PREFIX + text, record["ref"])
 
 
 def cmd_answer(args: argparse.Namespace) -> int:

@@ -104,6 +104,7 @@ class TurnRunner:
         self._locks: Dict[Tuple[str, str], Tuple[asyncio.Lock, list]] = {}
         self._active: Optional[asyncio.Semaphore] = None
         self.turns = 0  # dialogue turns actually run (duplicates excluded)
+        self.handoffs: Any = None  # knowledge.handoffs.HandoffDesk: staff hold a conversation
 
     async def blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking call (a database query) on the server's worker pool."""
@@ -186,7 +187,13 @@ class TurnRunner:
         return Delivered(result)
 
     async def _run(self, turn: Turn) -> TurnResult:
-        """One dialogue turn (the caller holds the conversation's turn)."""
+        """One dialogue turn (the caller holds the conversation's turn); while staff hold
+        the conversation, the resident's words go to them and the bot stays quiet."""
+        if self.handoffs is not None:
+            held = await self.blocking(self.handoffs.live, turn.sender)
+            if held is not None:
+                await self.blocking(self.handoffs.record_resident, held, turn.text)
+                return TurnResult(messages=())
         text = HANDOFF_PAYLOAD if is_handoff_request(turn.text) else turn.text
         metadata: Dict[str, Any] = dict(turn.metadata)
         if turn.message_id is not None:

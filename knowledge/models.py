@@ -190,6 +190,9 @@ class Handoff(Base):
     answer_note = Column(Text, nullable=False, default="", server_default="")  # how it reached them
     answered_by = Column(String(64), nullable=False, default="", server_default="")
     answered_at = Column(DateTime(timezone=True), nullable=True)
+    taken_by = Column(String(64), nullable=False, default="", server_default="")
+    taken_at = Column(DateTime(timezone=True), nullable=True)
+    told_wait = Column(Integer, nullable=False, default=0, server_default="0")  # wait notice sent
 
 
 class Case(Base):
@@ -339,3 +342,19 @@ class AuditEvent(Base):
     action = Column(String(64), nullable=False)
     target = Column(String(256), nullable=False, default="")
     detail = Column(JSON, nullable=False, default=dict)
+
+
+class HandoffMessage(Base):
+    """One live message of a handoff: the resident's while staff hold the conversation, and
+    staff's (and the system's) to the resident, pushed on the resident's channel."""
+
+    __tablename__ = "handoff_messages"
+
+    id = Column(Integer, primary_key=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False,
+                        index=True)
+    who = Column(String(16), nullable=False)  # resident | staff | system
+    author = Column(String(64), nullable=False, default="")
+    text = Column(Text, nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    delivered_at = Column(DateTime(timezone=True), nullable=True, index=True)

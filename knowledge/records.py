@@ -142,11 +142,12 @@ class Records:
 
     # -------------------------------------------------------------- handoffs
     def create_handoff(self, sender: str, channel: str, reason: str,
-                       transcript: Sequence[Dict[str, Any]]) -> int:
-        """Record a request for a person, with the conversation so far."""
+                       transcript: Sequence[Dict[str, Any]], status: str = "waiting") -> int:
+        """Record a request for a person, with the conversation so far (``transferred``: a
+        phone call already put through to a person, kept as a record)."""
         with session_scope(self.engine) as session:
             row = Handoff(sender=sender[:128], channel=channel[:32], reason=reason[:2000],
-                          transcript=list(transcript)[-MAX_TRANSCRIPT_TURNS:])
+                          transcript=list(transcript)[-MAX_TRANSCRIPT_TURNS:], status=status)
             session.add(row)
             session.flush()
             return int(row.id)

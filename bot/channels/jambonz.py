@@ -19,6 +19,7 @@ from bot.jambonz.render import verbs
 from bot.turns import Turn, TurnBusy, TurnFailed
 from knowledge.calls import CallStore
 from knowledge.catalog import KbCatalog
+from knowledge.records import Records
 from voice.callflow import CallEvent, CallFlow, CallState, Step
 from voice.prompt_audio import prompt_wav
 from voice.prompts import Prompt
@@ -128,6 +129,8 @@ class JambonzInput(ChannelInput):
             if stored is None and event.kind != "start":
                 event = CallEvent("start")  # a hook for a call we never saw: greet it afresh
             step = await self._flow(call_sid).handle(state, event)
+            if step.action == "transfer" and self.output.transfer_uri:
+                await self.runner.blocking(self._record_transfer, call_sid, state, event)
             if step.action == "listen":
                 await self.runner.blocking(self.calls.put, self.name, call_sid, state.to_dict())
             else:
@@ -136,6 +139,15 @@ class JambonzInput(ChannelInput):
             self._locks.pop(call_sid, None)
         _LOGGER.info("call %s: %s -> %s", call_sid, event.kind, step.action)
         return web.json_response(self.output.step(step))
+
+    def _record_transfer(self, call_sid: str, state: CallState, event: CallEvent) -> None:
+        """A call put through to a person shows in the console's handoff inbox as a record."""
+        why = {"digits": f"按键 {event.value}", "speech": event.value,
+               "silence": "多次无应答"}.get(event.kind, event.kind)
+        said = [{"who": "客服", "text": part} for part in state.last[-3:]]
+        Records(self.runner.engine).create_handoff(
+            f"{self.name}:{call_sid}", self.name, f"电话转人工（{why}）", said,
+            status="transferred")
 
     # ---------------------------------------------------------------- routes
     async def call(self, request: web.Request) -> web.Response:

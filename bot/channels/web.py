@@ -7,11 +7,12 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Set, Union
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Set, Union
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.channels.base import ChannelInput, ChannelOutput, Preferences, TurnResult
+from bot.channels.web_push import Pushes
 from bot.errors import BadRequest
 from bot.settings import MAX_TEXT_CHARS
 from bot.turns import Turn, TurnBusy, TurnFailed
@@ -61,7 +62,14 @@ class ClientPing:
     """Keep-alive from the browser."""
 
 
-def parse_frame(data: Any) -> Union[ClientMessage, ClientPing]:
+@dataclass(frozen=True)
+class ClientHello:
+    """A page opened its socket: staff messages for ``sender`` may be pushed to it."""
+
+    sender: str
+
+
+def parse_frame(data: Any) -> Union[ClientMessage, ClientPing, ClientHello]:
     """Validate one decoded JSON frame from the browser.
 
     Raises:
@@ -72,6 +80,10 @@ def parse_frame(data: Any) -> Union[ClientMessage, ClientPing]:
     kind = data.get("type", "message")
     if kind == "ping":
         return ClientPing()
+    if kind == "hello":
+        if not isinstance(data.get("sender"), str) or not _SENDER.match(data["sender"]):
+            raise FrameError("bad_sender", "会话编号无效")
+        return ClientHello(data["sender"])
     if kind != "message":
         raise FrameError("bad_frame", "未知的消息类型")
     msg_id, sender, text = data.get("id"), data.get("sender"), data.get("text")
@@ -119,6 +131,7 @@ class WebInput(ChannelInput):
         self.output = WebOutput()
         self._tasks: Set[asyncio.Task] = set()
         self._sockets: Set[web.WebSocketResponse] = set()
+        self.pushes = Pushes()
 
     @classmethod
     def from_settings(cls, settings: Any) -> "WebInput":
@@ -130,6 +143,12 @@ class WebInput(ChannelInput):
         app = super().subapp(runner)
         app.on_shutdown.append(self.close_sockets)
         return app
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """Push staff messages to the pages open here while the server runs."""
+        task = asyncio.create_task(self.pushes.run(self.runner))
+        yield
+        task.cancel()
 
     def routes(self) -> List[web.RouteDef]:
         """Routes relative to ``/webhooks/web``."""
@@ -172,6 +191,7 @@ class WebInput(ChannelInput):
             await self._serve(ws, send, answer)
         finally:
             self._sockets.discard(ws)
+            self.pushes.unregister(send)
         return ws
 
     async def _serve(self, ws: web.WebSocketResponse, send: Callable[[Dict[str, Any]], Any],
@@ -189,6 +209,10 @@ class WebInput(ChannelInput):
                 continue
             if isinstance(frame, ClientPing):
                 await send({"type": "pong"})
+                continue
+            self.pushes.register(frame.sender, send)
+            if isinstance(frame, ClientHello):
+                await self.pushes.push_due(self.runner)
                 continue
             await send({"type": "ack", "id": frame.id})
             task = asyncio.create_task(answer(frame))  # outlives the socket on purpose
@@ -208,7 +232,7 @@ class WebInput(ChannelInput):
             raise BadRequest("消息格式错误", code="bad_json") from None
         except FrameError as exc:
             raise BadRequest(exc.message, code=exc.code) from None
-        if isinstance(frame, ClientPing):
+        if isinstance(frame, (ClientPing, ClientHello)):
             return web.json_response({"type": "pong"})
         reply = await self.deliver(frame)
         return web.json_response(reply, dumps=lambda o: json.dumps(o, ensure_ascii=False))

@@ -159,6 +159,19 @@ function onFrame(frame) {
     if (nodes.length && state.prefs.read && state.userActed) {
       reader.play(nodes[0].playButton, nodes.map((n) => n.speech()).join("\n"));
     }
+  } else if (frame.type === "push") {
+    // Staff (or govbot about the handoff) wrote into the conversation.
+    if (state.answered.has(frame.id)) return;
+    state.answered.add(frame.id);
+    const nodes = (frame.messages || []).map((message) => {
+      state.transcript.push({ kind: "bot", replyTo: frame.id, message });
+      return append(botNode(message, false));
+    });
+    save();
+    if (nodes.length) nodes[0].scrollIntoView({ block: "nearest" });
+    if (nodes.length && state.prefs.read && state.userActed) {
+      reader.play(nodes[0].playButton, nodes.map((n) => n.speech()).join("\n"));
+    }
   } else if (frame.type === "error") {
     if (frame.reply_to) {
       state.pending = state.pending.filter((p) => p.id !== frame.reply_to);
@@ -171,7 +184,10 @@ function onFrame(frame) {
 
 const connection = new Connection({
   onFrame,
-  onOpen: () => state.pending.forEach((entry) => connection.send(frameFor(entry))),
+  onOpen: () => {
+    connection.sendRaw({ type: "hello", sender: state.sender });  // staff replies may come
+    state.pending.forEach((entry) => connection.send(frameFor(entry)));
+  },
   onState: (s) => { state.connState = s; root.dataset.connection = s; refreshStatus(); },
 });
 

@@ -171,3 +171,22 @@ async def test_at_most_a_bounded_number_of_turns_run_at_once(store, monkeypatch)
     run = runner_for(Counting(), store)
     await asyncio.gather(*(run(Turn("web", f"s{i}", "你好")) for i in range(6)))
     assert peak == 2
+
+
+async def test_while_staff_hold_the_conversation_the_bot_stays_quiet(engine, store) -> None:
+    from knowledge.handoffs import HandoffDesk
+    from knowledge.records import Records
+    dialogue = GateDialogue()
+    run = runner_for(dialogue, store)
+    run.handoffs = desk = HandoffDesk(engine)
+    hid = Records(engine).create_handoff("web:wAbc12345678", "web", "人工", [])
+    desk.take(hid, "wang")
+    quiet = await run(Turn("web", "wAbc12345678", "我的社保卡丢了", message_id="m1"))
+    assert quiet.result.messages == () and dialogue.calls == []
+    other = await run(Turn("web", "wOther123456", "你好", message_id="m2"))
+    assert len(dialogue.calls) == 1 and other.result.messages  # others are answered
+    desk.hand_back(hid, "wang")
+    await run(Turn("web", "wAbc12345678", "谢谢", message_id="m3"))
+    assert [c.text for c in dialogue.calls] == ["你好", "谢谢"]
+    said = [m["text"] for m in desk.get(hid)["messages"] if m["who"] == "resident"]
+    assert said == ["我的社保卡丢了"]

@@ -286,3 +286,13 @@ def test_govbot_audio_needs_a_public_url() -> None:
         Settings.from_env({"GOVBOT_JAMBONZ_AUDIO": "espeak"})
     ok = Settings.from_env({"GOVBOT_JAMBONZ_AUDIO": "govbot", "GOVBOT_PUBLIC_URL": "https://x/"})
     assert (ok.jambonz_audio, ok.public_url) == ("govbot", "https://x")
+
+
+async def test_a_call_put_through_to_a_person_is_kept_as_a_handoff_record(client, engine,
+                                                                          schemas) -> None:
+    from knowledge.handoffs import HandoffDesk
+    await post(client, schemas, "call", session_new("call-h"), "session-new")
+    await post(client, schemas, "gather", gather("call-h", digits="0"), "gather")
+    (record,) = HandoffDesk(engine).list("transferred")
+    assert record["sender"] == "jambonz:call-h" and "按键 0" in record["reason"]
+    assert record["transcript"]  # what the caller last heard

@@ -205,3 +205,38 @@ async def test_close_sockets_disconnects_clients(client: Any) -> None:
     await client.server.app["test_channel"].close_sockets()
     msg = await asyncio.wait_for(ws.receive(), timeout=5)
     assert msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING)
+
+
+async def test_staff_replies_are_pushed_to_the_residents_open_page(aiohttp_client: Any,
+                                                                   engine: Any) -> None:
+    """A page says hello with its conversation; a staff reply reaches it without a request,
+    once, and not another resident's page; while staff hold it the bot is quiet."""
+    from knowledge.handoffs import TAKEN, HandoffDesk
+    from knowledge.records import Records
+    from tests.web.fake_app import make_runner
+    dialogue = GateDialogue()
+    runner = make_runner(dialogue)
+    runner.handoffs = desk = HandoffDesk(engine)
+    client = await aiohttp_client(make_app(dialogue, WebInput(hotline="12345"),
+                                           with_tts=False, runner=runner))
+    hid = Records(engine).create_handoff(f"web:{SENDER}", "web", "人工", [])
+    mine = await client.ws_connect("/webhooks/web/ws")
+    other = await client.ws_connect("/webhooks/web/ws")
+    await mine.send_json({"type": "hello", "sender": SENDER})
+    await other.send_json({"type": "hello", "sender": "wsomeoneelse0001"})
+    desk.take(hid, "wang")
+    desk.reply(hid, "wang", "您好，我是王芳。")
+    first, second = await receive(mine, "push"), await receive(mine, "push")
+    assert first["messages"][0]["text"] == TAKEN
+    assert second["messages"][0] == {"text": "工作人员：您好，我是王芳。",
+                                     "custom": {"type": "staff"}}
+    await mine.send_json(frame("m1", "我的社保卡丢了"))
+    reply = await receive(mine, "reply")
+    assert reply["messages"] == [] and dialogue.calls == []  # the bot stays quiet
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(other.receive(), timeout=1.5)  # nothing for another resident
+    bad = await client.ws_connect("/webhooks/web/ws")
+    await bad.send_json({"type": "hello", "sender": "x"})
+    assert (await receive(bad, "error"))["code"] == "bad_sender"
+    for ws in (mine, other, bad):
+        await ws.close()

@@ -54,3 +54,46 @@ def test_kb_answer_with_markup_renders_inert(page, live_server):
     assert "<img src=x" in last.inner_text()
     assert last.locator("img, script").count() == 0
     assert page.evaluate("window.__xss === undefined")
+
+
+def test_staff_take_over_reply_and_hand_back_a_web_conversation(page, browser, live_server,
+                                                                axe_source):
+    """A resident asks for a person; staff take the conversation in the console, reply live
+    (the bot stays quiet), and hand it back; then the bot answers again."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    made = subprocess.run([sys.executable, "-m", "bot.cli", "admin", "create-user", "wangfang",
+                           "--role", "editor", "--password-stdin"],
+                          input="correct horse battery\n", text=True, cwd=ROOT,
+                          env=live_server.env, capture_output=True, timeout=120)
+    assert made.returncode == 0 or "已存在" in made.stderr, made.stderr
+    ask(page, "我要转人工")
+    assert "转接单号" in page.locator("#log-list > li.msg-bot").last.inner_text()
+    staff = browser.new_context(locale="zh-CN", bypass_csp=True).new_page()
+    staff.goto(live_server.url + "/admin/login")
+    staff.get_by_label("用户名").fill("wangfang")
+    staff.get_by_label("密码").fill("correct horse battery")
+    staff.get_by_role("button", name="登录").click()
+    staff.get_by_role("link", name="转人工").first.click()
+    staff.locator("a", has_text="转接单").last.click()
+    assert staff.get_by_text("我要转人工").count() >= 1  # the transcript
+    staff.get_by_role("button", name="接手这个对话").click()
+    staff.get_by_label("回复居民").fill("您好，我是王芳，请问您要办什么业务？")
+    staff.get_by_role("button", name="发送").click()
+    page.wait_for_function("() => [...document.querySelectorAll('#log-list > li')]"
+                           ".some(li => li.innerText.includes('我是王芳'))", timeout=15000)
+    bots_before = page.locator("#log-list > li.msg-bot").count()
+    page.fill("#input", "我的社保卡丢了")
+    page.press("#input", "Enter")
+    staff.get_by_text("我的社保卡丢了").wait_for(timeout=15000)  # the page polls for it
+    assert page.locator("#log-list > li.msg-bot").count() == bots_before  # the bot is quiet
+    assert run_axe(staff, axe_source) == []
+    staff.get_by_role("button", name="交还机器人").click()
+    page.wait_for_function("() => [...document.querySelectorAll('#log-list > li')]"
+                           ".some(li => li.innerText.includes('交回智能助手'))", timeout=15000)
+    ask(page, "社保卡丢了怎么补办")
+    assert page.locator(".guide").count() >= 1
+    assert page.errors == []
+    staff.context.close()
