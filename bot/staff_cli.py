@@ -8,13 +8,10 @@ from typing import Any, Dict
 
 from knowledge.errors import NotFoundError, ValidationError
 
-PREFIX = "工作人员回复："
-
-
 def deliver_answer(engine: Any, record: Dict[str, Any], text: str) -> str:
     """Queue the answer for the resident's channel; returns the note for the staff record."""
-    from knowledge.handoffs import push_note
-    return push_note(engine, str(record["sender"]), PREFIX + text, record["ref"])
+    from knowledge.handoffs import ANSWER_PREFIX, push_note
+    return push_note(engine, str(record["sender"]), ANSWER_PREFIX + text, record["ref"])
 
 
 def cmd_answer(args: argparse.Namespace) -> int:

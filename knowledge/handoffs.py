@@ -22,6 +22,8 @@ MAX_REPLY = 2000
 WECHAT_WINDOW = timedelta(hours=48)
 """WeChat accepts customer-service messages within 48 hours of the resident's last message."""
 STAFF_PREFIX = "工作人员："
+ANSWER_PREFIX = "工作人员回复："
+"""Before a staff answer to a ticket or an earlier handoff, pushed after the fact."""
 TAKEN = "工作人员已接入，请直接说您的问题。"
 BACK = "工作人员已把对话交回智能助手，您可以继续提问。"
 CLOSED = "本次人工服务已结束，感谢您的耐心。还有问题可以继续问我。"

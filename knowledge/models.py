@@ -16,6 +16,7 @@ Base = declarative_base()
 ENTRY_STATUSES = ("draft", "published", "archived")
 UNANSWERED_STATUSES = ("new", "pending", "done", "ignored")
 TICKET_KINDS = ("complaint", "question")
+TICKET_STATUSES = ("new", "assigned", "in_progress", "answered", "closed")
 """A ticket is a complaint or suggestion, or a question the bot could not answer, left for staff."""
 
 #: Service-guide fields, in display order: (attribute, Chinese label).
@@ -168,6 +169,7 @@ class Ticket(Base):
     status = Column(String(16), nullable=False, default="new")
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     kind = Column(String(16), nullable=False, default="complaint", server_default="complaint")
+    assigned_to = Column(String(64), nullable=False, default="", server_default="")
     answer = Column(Text, nullable=False, default="", server_default="")
     answer_note = Column(Text, nullable=False, default="", server_default="")  # how it reached them
     answered_by = Column(String(64), nullable=False, default="", server_default="")
