@@ -26,6 +26,8 @@ LOGIN_WINDOW_S, LOGIN_TRIES = 300.0, 10
 """Failed sign-ins allowed from one address within the window (the account locks too)."""
 FORM_MAX_BYTES = 8 * 1024 * 1024
 """A form's size limit: a 1 MB answer of Chinese text is about 3 MB as a posted form."""
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+"""An import file's limit (20,000 entries as CSV are about 20 MB)."""
 ROLE_NAMES = {"editor": "编辑", "reviewer": "审核员", "admin": "管理员"}
 _failures: Dict[str, Deque[float]] = defaultdict(deque)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -85,7 +87,8 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Domain errors, and refusals, as pages with the matching status. Forms may be larger
     than the server's other requests (a long answer): up to ``FORM_MAX_BYTES``."""
-    request = request.clone(client_max_size=FORM_MAX_BYTES)
+    request = request.clone(client_max_size=IMPORT_MAX_BYTES if request.path == "/admin/import"
+                            else FORM_MAX_BYTES)
     try:
         return await handler(request)
     except web.HTTPException as exc:

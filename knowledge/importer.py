@@ -135,11 +135,13 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[Tuple[int, Any]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[Tuple[int, Any]]:
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise ImportFileError(f"无法读取 XLSX 文件：{exc}") from exc
     sheet = workbook.worksheets[0]
     rows = sheet.iter_rows(values_only=True)

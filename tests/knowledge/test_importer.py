@@ -163,3 +163,12 @@ def test_export_round_trips_losslessly(kb, tmp_path, sqlite_url):
         export_file(other_engine, None, stdout=second)
         assert first.getvalue() == second.getvalue(), fmt
     assert '"status": "draft"' in first.getvalue()
+
+
+def test_a_corrupt_workbook_is_a_clear_import_error(kb, tmp_path):
+    from knowledge.errors import ImportFileError
+    from knowledge.importer import import_file
+    broken = tmp_path / "entries.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(ImportFileError, match="XLSX"):
+        import_file(kb, broken, dry_run=True, progress=False)
