@@ -87,7 +87,8 @@ def _about_entry(words: List[str], entry: Dict[str, Any]) -> bool:
 def chosen(tracker: Tracker, entry: Dict[str, Any]) -> None:
     """Log the entry a resident picked from an offer (it counts as asked for)."""
     runtime.services().records.log_question(tracker.latest_message.get("text") or "",
-                                            _channel(tracker), "chosen", entry["id"])
+                                            _channel(tracker), "chosen", entry["id"],
+                                            tracker.get_slot("candidates") or ())
 
 
 def respond_with_entry(dispatcher: CollectingDispatcher, entry: Dict[str, Any],
@@ -122,7 +123,8 @@ def search_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, text:
             return respond_with_entry(dispatcher, entry, fields, result)
     decision = "out_of_scope" if intent == "out_of_scope" else (
         "clarify" if result.decision == "clarify" else "none")
-    svc.records.log_question(text, channel, decision)
+    svc.records.log_question(text, channel, decision, "",
+                             [c.id for c in result.candidates] if decision == "clarify" else ())
     if result.decision == "clarify" and intent != "out_of_scope":
         message = render.candidates_message(result)
         _send(dispatcher, [message])

@@ -152,6 +152,7 @@ class Question(Base):
     query = Column(Text, nullable=False)
     decision = Column(String(16), nullable=False)  # answer | clarify | none | out_of_scope | chosen
     entry_id = Column(String(128), nullable=False, default="", index=True)
+    offered = Column(JSON, nullable=False, default=list)  # the entries a clarification offered
 
 
 class Ticket(Base):

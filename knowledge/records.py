@@ -45,11 +45,13 @@ class Records:
         self.engine = engine
 
     # ------------------------------------------------------------- questions
-    def log_question(self, query: str, channel: str, decision: str, entry_id: str = "") -> None:
-        """Log one question and the bot's decision (the entry it answered with, if any)."""
+    def log_question(self, query: str, channel: str, decision: str, entry_id: str = "",
+                     offered: Sequence[str] = ()) -> None:
+        """Log one question and the bot's decision: the entry it answered with, or the
+        entries a clarification offered."""
         with session_scope(self.engine) as session:
             session.add(Question(query=query[:500], channel=channel[:32], decision=decision[:16],
-                                 entry_id=entry_id[:128]))
+                                 entry_id=entry_id[:128], offered=list(offered)[:5]))
 
     # ------------------------------------------------------------ unanswered
     def log_unanswered(self, query: str, channel: str, sender: str,

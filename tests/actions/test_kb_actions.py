@@ -248,3 +248,6 @@ def test_every_question_is_logged_with_the_decision(services, dispatcher):
     assert logged == [("社保卡丢了怎么补办", "answer", "card-reissue"),
                       ("火星移民签证怎么申请", "none", ""), ("讲个笑话吧", "out_of_scope", ""),
                       ("社保卡", "clarify", ""), ("2", "chosen", ids[1])]
+    with session_scope(services.records.engine) as session:
+        offered = session.scalar(select(Question.offered).where(Question.decision == "clarify"))
+    assert offered == ids

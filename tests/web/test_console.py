@@ -41,7 +41,12 @@ def console_server() -> Iterator[ServerThread]:
         staff.create_user(role, role, PASSWORD)
     records.log_unanswered(ASKED, "web", "resident", kb.search(ASKED))
     for decision in ("answer", "clarify", "none"):
-        records.log_question("问题", "web", decision, "shebao-enroll" if decision == "answer" else "")
+        records.log_question("问题", "web", decision, "shebao-enroll" if decision == "answer" else "",
+                             ["shebao-card-replace", "shebao-card-loss"])
+    server_handoff = records.create_handoff("web:wAbc12345678", "web", "人工",
+                                            [{"who": "居民", "text": "我要人工"}])
+    ticket = records.create_ticket("小区路灯坏了", "朝阳区", "13800138000", "web:wAbc12345678",
+                                   "web")
 
     async def blocking(fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
@@ -51,6 +56,7 @@ def console_server() -> Iterator[ServerThread]:
                                                  blocking=blocking, previews=previews)))
     server = ServerThread(app=app).start()
     server.kb = kb
+    server.handoff, server.ticket = server_handoff, ticket
     yield server
     server.stop()
     engine.dispose()
@@ -98,7 +104,10 @@ def test_every_page_is_axe_clean(signed_in: Any, console_server: ServerThread,
                  "/admin/entries/shebao-enroll/history", "/admin/try?q=社保卡丢了怎么补办",
                  "/admin/try?q=社保", "/admin/queue", "/admin/queue?status=done",
                  "/admin/terms", "/admin/dashboard", "/admin/audit", "/admin/users",
-                 "/admin/entries/no-such-entry"):
+                 "/admin/entries/no-such-entry", "/admin/handoffs",
+                 f"/admin/handoffs/{console_server.handoff}", "/admin/tickets",
+                 f"/admin/tickets/{console_server.ticket}", "/admin/transfer",
+                 "/admin/confusable"):
         page.goto(console_server.url + path)
         assert page.locator("nav[aria-label='工作台导航']").count() == 1, path
         assert run_axe(page, axe_source) == [], path
