@@ -13,7 +13,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: venv install train seed run test test-fast bench-kb bench-chat bench-wechat bench-dialogue bench-phone nlu-report clean
+.PHONY: venv install train seed run test test-fast bench-kb bench-chat bench-wechat bench-dialogue bench-phone bench-console nlu-report clean
 
 venv: $(BIN)/python
 $(BIN)/python:
@@ -80,6 +80,9 @@ bench-dialogue: install train
 
 bench-phone: install train
 	$(BIN)/python -m bench.bench_phone
+
+bench-console: install train
+	$(BIN)/python -m bench.bench_console
 
 bench-wechat: install train
 	$(BIN)/python -m bench.bench_wechat
