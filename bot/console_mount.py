@@ -30,7 +30,9 @@ def _phone(message: Mapping[str, Any]) -> str:
 def previews(messages: List[Dict[str, Any]]) -> Dict[str, str]:
     """The bot's messages on each channel."""
     result = TurnResult(messages=tuple(BotMessage.from_rasa(m) for m in messages))
-    return {"网页": "\n\n".join(m.plain_text() for m in result.messages),
+    web = "\n\n".join(m.text + ("\n按钮：" + "｜".join(b.title for b in m.buttons)
+                                 if m.buttons else "") for m in result.messages)
+    return {"网页": web,
             "微信": "\n\n".join(render_turn(result)),
             "电话": "\n".join(_phone(m) for m in messages)}
 

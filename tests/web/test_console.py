@@ -3,63 +3,27 @@ flows as each role (an editor's draft, a reviewer's publishing, an edit conflict
 browsers, restoring a version, a queued question made a similar question)."""
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from aiohttp import web
-
+from bench.console_demo import ASKED, PASSWORD, demo_console
 from tests.web.fake_app import ServerThread
 from tests.web.helpers import run_axe
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
-ASKED = "社保登记到底去哪个地方弄啊"
 
 
 @pytest.fixture(scope="module")
 def console_server() -> Iterator[ServerThread]:
-    """The console on a seeded SQLite knowledge base, one account per role, a queued question."""
-    from bot.console_mount import previews
-    from console.app import Console, console_app
-    from knowledge.db import make_engine, upgrade
-    from knowledge.records import Records
-    from knowledge.seed import load_seed
-    from knowledge.service import KnowledgeService
-    from knowledge.staff import StaffStore
-    work = Path(tempfile.mkdtemp(prefix="govbot-console-"))
-    engine = make_engine(f"sqlite:///{work / 'govbot.db'}")
-    upgrade(engine)
-    kb = KnowledgeService(engine, poll_seconds=0)
-    kb.load_index()
-    records = Records(engine)
-    load_seed(kb, records)
-    staff = StaffStore(engine)
-    for role in ("editor", "reviewer", "admin"):
-        staff.create_user(role, role, PASSWORD)
-    records.log_unanswered(ASKED, "web", "resident", kb.search(ASKED))
-    for decision in ("answer", "clarify", "none"):
-        records.log_question("问题", "web", decision, "shebao-enroll" if decision == "answer" else "",
-                             ["shebao-card-replace", "shebao-card-loss"])
-    server_handoff = records.create_handoff("web:wAbc12345678", "web", "人工",
-                                            [{"who": "居民", "text": "我要人工"}])
-    ticket = records.create_ticket("小区路灯坏了", "朝阳区", "13800138000", "web:wAbc12345678",
-                                   "web")
-
-    async def blocking(fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
-
-    app = web.Application()
-    app.add_subapp("/admin", console_app(Console(kb=kb, records=records, staff=staff,
-                                                 blocking=blocking, previews=previews)))
-    server = ServerThread(app=app).start()
-    server.kb = kb
-    server.handoff, server.ticket = server_handoff, ticket
+    """The demo console: a seeded knowledge base, one account per role, a queued question."""
+    demo = demo_console(Path(tempfile.mkdtemp(prefix="govbot-console-")))
+    server = ServerThread(app=demo.app).start()
+    server.kb, server.handoff, server.ticket = demo.kb, demo.handoff, demo.ticket
     yield server
     server.stop()
-    engine.dispose()
+    demo.kb.engine.dispose()
 
 
 @pytest.fixture
