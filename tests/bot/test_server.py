@@ -156,8 +156,10 @@ async def test_the_hourly_prune_forgets_phone_calls_that_went_quiet(engine) -> N
     with engine.begin() as conn:
         conn.execute(update(VoiceCall).where(VoiceCall.call_id == "gone")
                      .values(updated_at=utcnow() - CALL_TTL - timedelta(minutes=1)))
+    from bot.settings import Settings
     app = web.Application()
     app[server.ENGINE], app[server.RUNNER] = engine, make_runner(GateDialogue())
+    app[server.SETTINGS] = Settings.from_env({})
     ctx = server.deliveries_ctx(app)
     await ctx.__anext__()  # the first prune runs at once
     for _ in range(50):

@@ -62,7 +62,7 @@ def test_the_server_mounts_every_registered_channel_as_a_sub_application(tmp_pat
     from bot.server import create_app
     from bot.settings import Settings
     env = {"GOVBOT_VAR_DIR": str(tmp_path)}
-    mounted = {"/api"} | {f"/webhooks/{name}" for name in CHANNELS}
+    mounted = {"/api", "/admin"} | {f"/webhooks/{name}" for name in CHANNELS}
 
     def prefixes(app: web.Application) -> set:
         return {r.canonical for r in app.router.resources()
