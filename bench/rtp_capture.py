@@ -20,8 +20,11 @@ SO_TIMESTAMPNS = 35
 PT_PCMA, PT_PCMU, PT_EVENT = 8, 0, 101
 VOICED_RMS = 300
 """Decoded level above which a 20 ms packet carries speech (the endpoint's silence is ~8)."""
-QUIET_PACKETS = 3
-"""Silent packets in a row that end a prompt (a barge-in, or the prompt's own end)."""
+QUIET_PACKETS = 2
+"""Silent packets in a row that end a prompt (a barge-in, or the prompt's own end). After a
+barge-in the next prompt can start 40 ms after the old one stopped (a cached prompt), so a
+longer run would skip it; a 40 ms dip inside the old prompt in the 80-150 ms before the bot
+stops it would be taken for the stop (a bias towards a shorter delay, seldom met)."""
 KEY_GAP_S = 0.3
 """Event packets further apart than this are two key presses."""
 

@@ -43,6 +43,10 @@ def test_the_answer_begins_after_the_prompt_at_the_key_has_gone_quiet() -> None:
     audio = stream("###.##.#####....####")
     assert abs(CallAudio(5000, audio, [0.01]).answer_delays()[0] - 0.31) < 1e-9
     assert CallAudio(5000, stream("#########"), [0.01]).answer_delays() == [None]
+    # a cached prompt can start 40 ms after the barge-in stopped the old one
+    assert abs(CallAudio(5000, stream("#####..####"), [0.01]).answer_delays()[0] - 0.13) < 1e-9
+    # one silent packet inside the old prompt is not its end
+    assert abs(CallAudio(5000, stream("##.###..####"), [0.01]).answer_delays()[0] - 0.15) < 1e-9
 
 
 def test_gaps_and_lost_packets() -> None:
