@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -107,6 +108,11 @@ async def dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
     agent = await app[AGENT_LOADING]
     _LOGGER.info("Rasa agent ready after a further %.1f s", time.monotonic() - started)
     app[DIALOGUE] = Dialogue(agent, cache_preferences=not app[SETTINGS].lock_store_url)
+    # Everything built at start (the search index, the agent) lives as long as the server:
+    # out of the collector's sight, a full collection no longer walks millions of them (with
+    # 20,000 entries that took 0.7 s, stalling every request in flight).
+    gc.collect()
+    gc.freeze()
     yield
 
 
