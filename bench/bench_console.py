@@ -41,7 +41,8 @@ def pages(sample: str, category: str) -> Dict[str, str]:
             "try": "/admin/try?q=%E7%A4%BE%E4%BF%9D%E5%8D%A1%E4%B8%A2%E4%BA%86",
             "queue": "/admin/queue", "confusable": "/admin/confusable",
             "handoffs": "/admin/handoffs", "tickets": "/admin/tickets",
-            "terms": "/admin/terms", "dashboard": "/admin/dashboard", "audit": "/admin/audit"}
+            "proposals": "/admin/proposals", "terms": "/admin/terms",
+            "dashboard": "/admin/dashboard", "audit": "/admin/audit"}
 
 
 def fill_large(db_url: str, data_dir: Path) -> Dict[str, str]:

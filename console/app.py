@@ -36,8 +36,8 @@ CONSOLE = web.AppKey("console", Console)
 
 def console_app(console: Console) -> web.Application:
     """The ``/admin`` sub-application."""
-    from console import (auth, confusable, entries, handoffs, queue, reports, terms, tickets,
-                         transfer)
+    from console import (auth, confusable, entries, handoffs, proposals, queue, reports, terms,
+                         tickets, transfer)
     app = web.Application(middlewares=[auth.errors, auth.middleware])
     app[CONSOLE] = console
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(HERE / "templates")),
@@ -45,8 +45,8 @@ def console_app(console: Console) -> web.Application:
                          context_processors=[aiohttp_jinja2.request_processor, auth.context])
     app.router.add_static("/static", HERE / "static", name="static")
     app.add_routes([web.get("", _home), web.get("/", _home)])
-    for module in (auth, entries, queue, confusable, handoffs, tickets, terms, transfer,
-                   reports):
+    for module in (auth, entries, proposals, queue, confusable, handoffs, tickets, terms,
+                   transfer, reports):
         app.add_routes(module.routes())
     return app
 

@@ -14,6 +14,7 @@ from console.auth import require
 from knowledge.errors import ConflictError, NotFoundError, ValidationError
 from knowledge.listing import PAGE_SIZE, EntryFilter, facets, list_entries
 from knowledge.models import ENTRY_STATUSES, GUIDE_FIELDS, LIST_FIELDS
+from knowledge.proposals import pending, propose
 from knowledge.schema import EntryInput
 
 STATUS_NAMES = {"draft": "草稿", "published": "已发布", "archived": "已归档"}
@@ -69,20 +70,24 @@ async def new_entry(request: web.Request) -> web.Response:
 
 
 async def edit_entry(request: web.Request) -> web.Response:
-    """The form for one entry."""
+    """The form for one entry, with the changes editors proposed for it."""
     console = console_of(request)
     entry = await console.blocking(console.kb.get_entry, request.match_info["id"])
     if entry is None:
         raise NotFoundError(f"没有编号为 {request.match_info['id']} 的条目")
-    return _form_page(request, _as_form(entry), entry)
+    waiting = await console.blocking(pending, console.kb.engine, entry["id"])
+    for proposal in waiting:
+        proposal["diff"] = field_diff(entry, proposal["data"])
+    return _form_page(request, _as_form(entry), entry, proposals=waiting)
 
 
 def _form_page(request: web.Request, form: Mapping[str, str], entry: Optional[Dict[str, Any]],
                error: str = "", field: str = "", status: int = 200,
-               version: Optional[int] = None) -> web.Response:
+               version: Optional[int] = None,
+               proposals: Optional[List[Dict[str, Any]]] = None) -> web.Response:
     return aiohttp_jinja2.render_template("entry_form.html", request, {
         "form": form, "entry": entry, "fields": FIELDS, "long": LONG, "error": error,
-        "field": field, "statuses": STATUS_NAMES,
+        "field": field, "statuses": STATUS_NAMES, "proposals": proposals or [],
         "version": version if version is not None else (entry or {}).get("version", 0)},
         status=status)
 
@@ -101,13 +106,22 @@ async def save_entry(request: web.Request) -> web.Response:
         raise NotFoundError(f"没有编号为 {request.match_info['id']} 的条目")
     if current is not None:
         data["id"] = current["id"]  # the id is fixed once created
-        if current["status"] == "published":
-            require(request, "reviewer")  # a live answer changes only with a reviewer
     data["status"] = "draft" if creating else current["status"]
     try:
         version = int(str(form.get("version", "0")))
     except ValueError:
         version = -1
+    if current is not None and current["status"] == "published" and not staff.can("reviewer"):
+        # A live answer changes only with a reviewer: an editor's change waits as a proposal.
+        try:
+            proposal = await console.blocking(propose, console.kb.engine, data, version,
+                                              staff.name)
+        except ValidationError as exc:
+            return _form_page(request, _as_form(data), current, exc.message, exc.field, 400,
+                              version)
+        await console.blocking(console.staff.audit, staff.name, "propose", current["id"],
+                               {"proposal": proposal})
+        raise web.HTTPSeeOther(f"/admin/entries/{current['id']}?proposed=1")
     try:
         item = EntryInput.from_mapping(data)
         outcome = await console.blocking(console.kb.save_entry, item, staff.name,

@@ -12,6 +12,7 @@ from console.app import console_of
 from console.auth import require
 from knowledge.errors import NotFoundError, ValidationError
 from knowledge.models import UNANSWERED_STATUSES
+from knowledge.proposals import propose
 from knowledge.schema import EntryInput
 
 STATUS_NAMES = {"new": "新问题", "pending": "处理中", "done": "已处理", "ignored": "已忽略"}
@@ -73,9 +74,16 @@ async def add_similar(request: web.Request) -> web.Response:
     entry = await console.blocking(console.kb.get_entry, ext_id) if ext_id else None
     if entry is None:
         raise ValidationError(f"没有编号为 {ext_id or '（空）'} 的条目", "entry")
-    if entry["status"] == "published":
-        require(request, "reviewer")
     entry["similar_questions"] = list(entry.get("similar_questions") or []) + [queued["query"]]
+    if entry["status"] == "published" and not staff.can("reviewer"):
+        # an editor's change to a live answer waits for a reviewer
+        proposal = await console.blocking(propose, console.kb.engine, entry, entry["version"],
+                                          staff.name)
+        await console.blocking(console.records.set_unanswered_status, item, "pending",
+                               f"已提议加为条目 {ext_id} 的相似问题，等待审核")
+        await console.blocking(console.staff.audit, staff.name, "propose", ext_id,
+                               {"proposal": proposal, "question": queued["query"][:200]})
+        raise web.HTTPSeeOther("/admin/queue?proposed=" + ext_id)
     outcome = await console.blocking(console.kb.save_entry, EntryInput.from_mapping(entry),
                                      staff.name, entry["version"])
     await console.blocking(console.records.set_unanswered_status, item, "done",

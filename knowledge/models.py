@@ -361,3 +361,20 @@ class HandoffMessage(Base):
     text = Column(Text, nullable=False)
     at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     delivered_at = Column(DateTime(timezone=True), nullable=True, index=True)
+
+
+class EntryProposal(Base):
+    """An editor's change to a published entry, kept until a reviewer publishes or returns it
+    (the live answer stays as it is meanwhile)."""
+
+    __tablename__ = "kb_proposals"
+
+    id = Column(Integer, primary_key=True)
+    entry_id = Column(String(128), nullable=False, index=True)
+    base_version = Column(Integer, nullable=False)
+    data = Column(JSON, nullable=False)
+    author = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    status = Column(String(16), nullable=False, default="pending", index=True)
+    decided_by = Column(String(64), nullable=False, default="")
+    decided_at = Column(DateTime(timezone=True), nullable=True)

@@ -108,7 +108,7 @@ async def test_forms_without_the_right_csrf_token_are_refused(console, seeded_kb
     assert seeded_kb.get_entry("shebao-enroll")["status"] == before["status"] == "published"
 
 
-async def test_an_editor_cannot_publish_or_change_a_live_answer(console, seeded_kb) -> None:
+async def test_an_editor_cannot_publish_and_a_live_change_waits_for_a_reviewer(console, seeded_kb) -> None:
     await sign_in(console, "editor")
     csrf = await page_csrf(console)
     resp = await post_form(console, "/admin/entries/shebao-enroll/status",
@@ -118,8 +118,10 @@ async def test_an_editor_cannot_publish_or_change_a_live_answer(console, seeded_
     resp = await post_form(console, "/admin/entries/shebao-enroll",
                            {"question": "改了", "answer": "改了", "version": entry["version"]},
                            csrf)
-    assert resp.status == 403
-    assert seeded_kb.get_entry("shebao-enroll")["question"] == entry["question"]
+    assert resp.status == 303 and resp.headers["Location"].endswith("?proposed=1")
+    assert seeded_kb.get_entry("shebao-enroll")["question"] == entry["question"]  # not live
+    applied = await post_form(console, "/admin/proposals/1", {"action": "apply"}, csrf)
+    assert applied.status == 403  # only a reviewer publishes it
     for path in ("/admin/users", "/admin/audit"):
         assert (await console.get(path)).status == 403
     made = await post_form(console, "/admin/users", {"username": "x", "role": "admin",

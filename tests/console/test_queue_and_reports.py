@@ -41,14 +41,16 @@ async def test_a_queued_question_becomes_a_similar_question_and_is_answered(
     assert ASKED in done
 
 
-async def test_an_editor_cannot_change_a_live_entry_from_the_queue(console, seeded_kb,
-                                                                   records) -> None:
+async def test_an_editor_proposes_from_the_queue_and_a_reviewer_publishes(console, seeded_kb,
+                                                                          records) -> None:
     item = records.log_unanswered(ASKED, "web", "r", None)
     await sign_in(console, "editor")
     csrf = await page_csrf(console, "/admin/queue")
-    refused = await post_form(console, f"/admin/queue/{item}/similar",
-                              {"entry": "shebao-enroll"}, csrf)
-    assert refused.status == 403
+    proposed = await post_form(console, f"/admin/queue/{item}/similar",
+                               {"entry": "shebao-enroll"}, csrf)
+    assert proposed.status == 303 and "proposed=" in proposed.headers["Location"]
+    assert ASKED not in seeded_kb.get_entry("shebao-enroll")["similar_questions"]  # not live yet
+    assert records.get_unanswered(item)["status"] == "pending"
     unknown = await post_form(console, f"/admin/queue/{item}/similar", {"entry": "nope"}, csrf)
     assert unknown.status == 400
     moved = await post_form(console, f"/admin/queue/{item}/status", {"status": "ignored"},

@@ -138,3 +138,49 @@ def test_a_queued_question_becomes_a_similar_question(signed_in: Any,
     page.goto(console_server.url + "/admin/try?q=" + ASKED)
     assert page.get_by_text("直接回答").count() >= 1
     assert page.locator("td a", has_text="shebao-enroll").first.is_visible()
+
+
+def test_permissions_in_the_browser(browser: Any, signed_in: Any, console_server: ServerThread,
+                                    axe_source: str) -> None:
+    """Anonymous pages go to the sign-in page; an editor's forged publish and a form without
+    its CSRF token are refused; five wrong passwords lock the account."""
+    anonymous = browser.new_context(locale="zh-CN").new_page()
+    for path in ("/admin/entries", "/admin/export?format=csv", "/admin/handoffs"):
+        anonymous.goto(console_server.url + path)
+        assert anonymous.url.endswith("/admin/login"), path
+    api = anonymous.request.get(console_server.url + "/admin/api/handoffs/1/messages")
+    assert api.status == 401
+    for _ in range(5):
+        anonymous.goto(console_server.url + "/admin/login")
+        anonymous.get_by_label("用户名").fill("admin")
+        anonymous.get_by_label("密码").fill("a wrong password")
+        anonymous.get_by_role("button", name="登录").click()
+    anonymous.goto(console_server.url + "/admin/login")
+    anonymous.get_by_label("用户名").fill("admin")
+    anonymous.get_by_label("密码").fill(PASSWORD)
+    anonymous.get_by_role("button", name="登录").click()
+    assert "锁定" in anonymous.get_by_role("alert").inner_text()
+    assert run_axe(anonymous, axe_source) == []
+    anonymous.context.close()
+    editor = signed_in("editor")
+    editor.goto(console_server.url + "/admin/entries/pension-claim")
+    assert editor.get_by_role("button", name="发布").count() == 0
+    csrf = editor.locator("input[name=csrf]").first.get_attribute("value")
+    forged = editor.request.post(console_server.url + "/admin/entries/pension-claim/status",
+                                 form={"csrf": csrf, "status": "archived"})
+    assert forged.status == 403
+    no_token = editor.request.post(console_server.url + "/admin/terms",
+                                   form={"variant": "劳保", "standard": "社保"})
+    assert no_token.status == 403 and "CSRF" in no_token.text()
+    editor.get_by_label("简短答案（电话先读这一句）").fill("编辑提议的简短答案。")
+    editor.get_by_role("button", name="保存").click()
+    editor.get_by_text("修改已提交，等待审核员发布。").wait_for()
+    assert console_server.kb.get_entry("pension-claim")["short_answer"] != "编辑提议的简短答案。"
+    reviewer = signed_in("reviewer")
+    reviewer.goto(console_server.url + "/admin/proposals")
+    assert run_axe(reviewer, axe_source) == []
+    reviewer.get_by_role("link", name="pension-claim", exact=False).first.click()
+    assert run_axe(reviewer, axe_source) == []
+    reviewer.get_by_role("button", name="发布此修改").click()
+    reviewer.get_by_text("已保存。").wait_for()
+    assert console_server.kb.get_entry("pension-claim")["short_answer"] == "编辑提议的简短答案。"
