@@ -47,6 +47,8 @@ RUNNER = web.AppKey("runner", TurnRunner)
 WORKERS = web.AppKey("workers", ThreadPoolExecutor)
 PRUNE_EVERY_S = 3600.0
 WAIT_CHECK_S = 30.0
+HELD_REFRESH_S = 1.0
+"""How often the conversations staff hold are re-read (the bot answers in the meantime)."""
 """How often residents waiting for a person are checked (and told when they wait too long)."""
 
 
@@ -139,6 +141,14 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
                 _LOGGER.warning("telling waiting residents failed", exc_info=True)
             await asyncio.sleep(WAIT_CHECK_S)
 
+    async def follow_held() -> None:
+        while True:
+            try:
+                await app[RUNNER].refresh_held()
+            except Exception:  # noqa: BLE001 - the last copy stands until the next round
+                _LOGGER.warning("reading held conversations failed", exc_info=True)
+            await asyncio.sleep(HELD_REFRESH_S)
+
     async def prune() -> None:
         while True:
             try:
@@ -149,7 +159,8 @@ async def deliveries_ctx(app: web.Application) -> AsyncIterator[None]:
                 _LOGGER.warning("pruning deliveries failed", exc_info=True)
             await asyncio.sleep(PRUNE_EVERY_S)
 
-    tasks = [asyncio.create_task(prune()), asyncio.create_task(tell_waiting())]
+    tasks = [asyncio.create_task(prune()), asyncio.create_task(tell_waiting()),
+             asyncio.create_task(follow_held())]
     yield
     for task in tasks:
         task.cancel()

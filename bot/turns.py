@@ -105,10 +105,17 @@ class TurnRunner:
         self._active: Optional[asyncio.Semaphore] = None
         self.turns = 0  # dialogue turns actually run (duplicates excluded)
         self.handoffs: Any = None  # knowledge.handoffs.HandoffDesk: staff hold a conversation
+        self.held: Dict[str, int] = {}  # sender -> handoff, as of the last refresh_held()
 
     async def blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a blocking call (a database query) on the server's worker pool."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def refresh_held(self) -> None:
+        """Re-read the conversations staff hold (the server does it every second, so a turn
+        never waits on the handoffs table, whatever holds a lock on it)."""
+        if self.handoffs is not None:
+            self.held = await self.blocking(self.handoffs.held)
 
     @property
     def engine(self) -> Any:
@@ -189,11 +196,10 @@ class TurnRunner:
     async def _run(self, turn: Turn) -> TurnResult:
         """One dialogue turn (the caller holds the conversation's turn); while staff hold
         the conversation, the resident's words go to them and the bot stays quiet."""
-        if self.handoffs is not None:
-            held = await self.blocking(self.handoffs.live, turn.sender)
-            if held is not None:
-                await self.blocking(self.handoffs.record_resident, held, turn.text)
-                return TurnResult(messages=())
+        held = self.held.get(turn.sender) if self.handoffs is not None else None
+        if held is not None:
+            await self.blocking(self.handoffs.record_resident, held, turn.text)
+            return TurnResult(messages=())
         text = HANDOFF_PAYLOAD if is_handoff_request(turn.text) else turn.text
         metadata: Dict[str, Any] = dict(turn.metadata)
         if turn.message_id is not None:

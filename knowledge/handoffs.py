@@ -96,6 +96,14 @@ class HandoffDesk:
                 "created_at": as_utc(h.created_at).isoformat(), "waited_minutes": int(waited // 60),
                 "answer": h.answer}
 
+    def held(self) -> Dict[str, int]:
+        """Every conversation staff hold now, with its handoff (the turn runner keeps a copy,
+        so that no turn waits on this table)."""
+        with session_scope(self.engine) as session:
+            return {sender: int(hid) for sender, hid in session.execute(
+                select(Handoff.sender, Handoff.id).where(Handoff.status == "taken")
+                .order_by(Handoff.id))}
+
     def live(self, sender: str) -> Optional[int]:
         """The handoff staff hold for this conversation (the bot stays quiet), if any."""
         with session_scope(self.engine) as session:

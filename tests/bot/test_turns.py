@@ -181,11 +181,13 @@ async def test_while_staff_hold_the_conversation_the_bot_stays_quiet(engine, sto
     run.handoffs = desk = HandoffDesk(engine)
     hid = Records(engine).create_handoff("web:wAbc12345678", "web", "人工", [])
     desk.take(hid, "wang")
+    await run.refresh_held()
     quiet = await run(Turn("web", "wAbc12345678", "我的社保卡丢了", message_id="m1"))
     assert quiet.result.messages == () and dialogue.calls == []
     other = await run(Turn("web", "wOther123456", "你好", message_id="m2"))
     assert len(dialogue.calls) == 1 and other.result.messages  # others are answered
     desk.hand_back(hid, "wang")
+    await run.refresh_held()
     await run(Turn("web", "wAbc12345678", "谢谢", message_id="m3"))
     assert [c.text for c in dialogue.calls] == ["你好", "谢谢"]
     said = [m["text"] for m in desk.get(hid)["messages"] if m["who"] == "resident"]

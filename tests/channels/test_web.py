@@ -226,6 +226,7 @@ async def test_staff_replies_are_pushed_to_the_residents_open_page(aiohttp_clien
     await other.send_json({"type": "hello", "sender": "wsomeoneelse0001"})
     desk.take(hid, "wang")
     desk.reply(hid, "wang", "您好，我是王芳。")
+    await runner.refresh_held()
     first, second = await receive(mine, "push"), await receive(mine, "push")
     assert first["messages"][0]["text"] == TAKEN
     assert second["messages"][0] == {"text": "工作人员：您好，我是王芳。",
