@@ -38,11 +38,11 @@ def previews(messages: List[Dict[str, Any]]) -> Dict[str, str]:
 
 
 def add_console(app: web.Application, kb_key: Any, records_key: Any, engine_key: Any,
-                blocking: Any, hotline: str, secure: bool) -> None:
+                runner: Any, hotline: str, secure: bool) -> None:
     """Mount the console; its services are filled in once the server's are open."""
     console = Console(kb=None, records=None, staff=None,  # type: ignore[arg-type]
-                      blocking=blocking, previews=previews, hotline=hotline,
-                      secure_cookies=secure)
+                      blocking=runner.blocking, previews=previews, hotline=hotline,
+                      secure_cookies=secure, held_changed=runner.refresh_held)
 
     async def console_ctx(app: web.Application) -> AsyncIterator[None]:
         console.kb, console.records = app[kb_key], app[records_key]

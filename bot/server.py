@@ -195,7 +195,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_subapp("/api", api_app)
     app.add_routes([web.get("/healthz", healthz), web.get("/metrics", metrics.handler)])
     app.add_routes(static_routes())  # the page (with its CSP) and its assets, as in the web tests
-    add_console(app, KB, RECORDS, ENGINE, app[RUNNER].blocking, settings.hotline,
+    add_console(app, KB, RECORDS, ENGINE, app[RUNNER], settings.hotline,
                 settings.public_url.startswith("https://"))
     for name, channel in channels.items():
         if channel.enabled:

@@ -1,7 +1,7 @@
 """The console as an aiohttp sub-application: its services, templates, assets and routes."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List
 
@@ -15,6 +15,10 @@ from knowledge.staff import StaffStore
 
 HERE = Path(__file__).resolve().parent
 Previews = Callable[[List[Dict[str, Any]]], Dict[str, str]]
+
+
+async def _nothing() -> None:
+    """No turn runner to tell (the console on its own, in tests and screenshots)."""
 """The bot's messages as each channel would show them (web, WeChat, phone)."""
 
 
@@ -29,6 +33,9 @@ class Console:
     previews: Previews
     hotline: str = "12345"
     secure_cookies: bool = False  # Secure cookies (served over TLS behind a proxy)
+    held_changed: Callable[[], Awaitable[None]] = field(default=_nothing)
+    """Called when staff take, hand back or close a conversation: this instance's turn runner
+    re-reads the held conversations at once (the others within a second)."""
 
 
 CONSOLE = web.AppKey("console", Console)

@@ -72,6 +72,8 @@ async def act(request: web.Request) -> web.Response:
         await console.blocking(desk.close, handoff_id, staff.name)
     else:
         raise web.HTTPBadRequest(text="未知的操作")
+    if action != "reply":
+        await console.held_changed()
     await console.blocking(console.staff.audit, staff.name, f"handoff_{action}",
                            str(handoff_id))
     target = f"/admin/handoffs/{handoff_id}"

@@ -11,6 +11,12 @@ TRANSCRIPT = [{"who": "居民", "text": "社保卡丢了怎么办"}, {"who": "�
 
 async def test_take_reply_hand_back_and_close(console, records, engine) -> None:
     hid = records.create_handoff("web:wAbc12345678", "web", "我要人工", TRANSCRIPT)
+    told = []
+
+    async def held_changed() -> None:
+        told.append(HandoffDesk(engine).held())
+
+    console.holder.held_changed = held_changed
     await sign_in(console, "editor")
     inbox = await (await console.get("/admin/handoffs")).text()
     assert f"转接单 {hid}" in inbox and "我要人工" in inbox and "网页" in inbox
@@ -22,6 +28,7 @@ async def test_take_reply_hand_back_and_close(console, records, engine) -> None:
     assert early.status == 409  # take it first
     taken = await post_form(console, f"/admin/handoffs/{hid}", {"action": "take"}, csrf)
     assert taken.status == 303
+    assert told == [{"web:wAbc12345678": hid}]  # the turn runner knows at once
     sent = await post_form(console, f"/admin/handoffs/{hid}",
                            {"action": "reply", "text": "您好，我是王芳。"}, csrf)
     assert sent.status == 303 and "note=" in sent.headers["Location"]
