@@ -38,6 +38,13 @@ class CaseView:
     note: str
 
 
+def _unanswered_view(u: Unanswered) -> Dict[str, Any]:
+    """A queued question as the console and the CLI read it."""
+    return {"id": u.id, "query": u.query, "channel": u.channel, "status": u.status,
+            "created_at": u.created_at.isoformat(), "candidates": u.candidates,
+            "note": u.note, "ticket_number": u.ticket_number}
+
+
 class Records:
     """Writes and reads the records the dialogue and the console share."""
 
@@ -72,10 +79,7 @@ class Records:
         if status:
             stmt = stmt.where(Unanswered.status == status)
         with session_scope(self.engine) as session:
-            return [{"id": u.id, "query": u.query, "channel": u.channel, "status": u.status,
-                     "created_at": u.created_at.isoformat(), "candidates": u.candidates,
-                     "note": u.note, "ticket_number": u.ticket_number}
-                    for u in session.scalars(stmt)]
+            return [_unanswered_view(u) for u in session.scalars(stmt)]
 
     def get_unanswered(self, item_id: int) -> Dict[str, Any]:
         """One queued question.
@@ -87,9 +91,7 @@ class Records:
             u = session.get(Unanswered, item_id)
             if u is None:
                 raise NotFoundError(f"没有编号为 {item_id} 的待答问题")
-            return {"id": u.id, "query": u.query, "channel": u.channel, "status": u.status,
-                    "created_at": u.created_at.isoformat(), "candidates": u.candidates,
-                    "note": u.note, "ticket_number": u.ticket_number}
+            return _unanswered_view(u)
 
     def set_unanswered_status(self, item_id: int, status: str, note: str = "") -> None:
         """Move a queued question to pending, done or ignored."""

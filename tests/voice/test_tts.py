@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from bench.phone_audio import spoken_seconds
 from bot.errors import error_middleware
 from bot.voice_api import voice_routes
 from bot.voice_api import MAX_TTS_BODY, MAX_TTS_CHARS
@@ -39,18 +40,6 @@ async def test_real_wav_with_plausible_duration(tts: TtsService) -> None:
 
 PASSAGE = ("社保卡丢失后请尽快挂失，然后带身份证到社保服务窗口申请补办，新卡一般十个工作日内可以领取。"
            "办理时请携带本人居民身份证原件，委托他人代办的，还需要提供代办人的身份证件。")
-
-
-def spoken_seconds(audio: bytes) -> float:
-    """Seconds from the first to the last 20 ms window louder than 5 % of the peak."""
-    import audioop
-    with wave.open(io.BytesIO(audio)) as wav:
-        width, rate = wav.getsampwidth(), wav.getframerate()
-        data = wav.readframes(wav.getnframes())
-    step = int(rate * 0.02) * width
-    levels = [audioop.rms(data[i:i + step], width) for i in range(0, len(data), step)]
-    loud = [i for i, level in enumerate(levels) if level > 0.05 * max(levels)]
-    return (loud[-1] - loud[0] + 1) * 0.02
 
 
 async def test_speech_rate_suits_older_listeners(tts: TtsService) -> None:
