@@ -179,8 +179,8 @@ def run_engine(report: dict, docs: list[IndexDoc], splits: dict, speed_queries: 
             print(f"{name} tuned on dev:", index.config)
         shipped = index.config
         for label, cfg in ((name, shipped),) + (
-                ((BEFORE, replace(shipped, sibling_min_score=0.0)),)
-                if name == SHIPPED and shipped.sibling_min_score else ()):
+                ((BEFORE, replace(shipped, sibling_min_score=0.0, focus_second_look=False)),)
+                if name == SHIPPED else ()):
             index.config = cfg
             report["quality"][label] = {s: quality(engine_system(index), qs,
                                                    engine_ranking(index))

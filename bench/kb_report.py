@@ -8,7 +8,8 @@ from bench import kb_citizen
 _LOGGER = logging.getLogger(__name__)
 
 SHIPPED, LEXICAL = "engine", "engine, lexical only (no encoder)"
-BEFORE = "engine without close-call settling (sibling_min_score=0)"
+BEFORE = ("engine without settling close calls (sibling_min_score=0, "
+          "focus_second_look=False)")
 """The engine as it was before ``knowledge.siblings``, run in the same command as a baseline."""
 TARGETS = {"top1": 0.94, "mrr5": 0.95, "declined": 0.90, "confident_wrong": 0.015,
            "answered_right": 0.80, "citizen_useless_max": 40, "citizen_useful_min": 22,
@@ -92,7 +93,8 @@ def render(report: dict) -> str:
 
 def direct_answers(report: dict) -> list[str]:
     """Per query style: answered right (direct and right) and answered wrong, for the shipped
-    engine beside the engine before close-call settling."""
+    engine beside the engine that settles no close call (neither by the query's words nor
+    by a second look at a long query's question)."""
     names = [n for n in (SHIPPED, BEFORE) if n in report["quality"]]
     lines = []
     for split in ("dev", "test"):

@@ -73,6 +73,9 @@ class RetrievalConfig:
         cue_window: Characters before the first cue kept at full weight (unpunctuated speech).
         sibling_min_score: A clarification whose top score reaches this is answered when the
             query's words settle it (``knowledge.siblings``); 0 turns that off.
+        focus_second_look: A long query that would be clarified is searched again by its
+            question clauses alone (``query.question_focus``); when that is answered by the
+            same first entry, the whole query is answered.
     """
 
     answer_threshold: float = 0.70
@@ -100,6 +103,7 @@ class RetrievalConfig:
     context_weight: float = 0.5
     cue_window: int = 12
     sibling_min_score: float = 0.4
+    focus_second_look: bool = True
 
 
 LEXICAL_CONFIG = RetrievalConfig(weight_d=0.0, answer_threshold=0.70, clarify_threshold=0.30,

@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 from concurrent.futures import wait
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from knowledge.dense import run_beside
 from knowledge.encoder import SentenceEncoder
 from knowledge.normalize import TermMap, question_types
 from knowledge.postings import query_terms
-from knowledge.query import encoder_text, query_clauses
+from knowledge.query import encoder_text, query_clauses, question_focus
 from knowledge.scoring import best_docs, bm25
 from knowledge.segment import Segmenter
 from knowledge.siblings import settled_by_query
@@ -30,17 +30,11 @@ __all__ = ["IndexDoc", "Candidate", "SearchResult", "RetrievalConfig", "SearchIn
 class SearchIndex:
     """Multi-signal retrieval index; see docs/ARCHITECTURE.md "Retrieval contract".
 
-    Every question of an entry (title and similar questions) is a row. Per channel (character
-    unigrams, folded toneless-pinyin bigrams, optionally words and character bigrams) a row scores
-    ``qcov**a * dcov**(1-a)``: the IDF-weighted share of the query found in the row and of the row
-    found in the query (with ``a = 0.5`` and squared IDF this is TF-IDF cosine). Entries add a
-    BM25 answer channel (title, answer prefix, keywords, category, department), a semantic
-    similarity (character LSA learnt from the entries, ``knowledge.semantic``) and a question-type
-    bonus or malus. With a sentence encoder, each row also scores the cosine of its question with
-    the query (``knowledge.dense``), above ``dense_floor`` and rescaled to 0..1. The weighted sum
-    is the raw similarity (about 0..1); ``decide.calibrate`` maps it to the candidate score.
-    The data lives in an ``store.EntryStore``: postings are append-only arrays scored densely with
-    numpy; ``remove`` tombstones rows, and the store is compacted when many are dead.
+    Every question of an entry is a row, scored per channel (character unigrams, folded pinyin
+    bigrams) as ``qcov**a * dcov**(1-a)``; entries add a BM25 answer channel, a character-LSA
+    similarity and a question-type bonus or malus, and with a sentence encoder each row adds its
+    cosine with the query. The weighted sum is the raw similarity (about 0..1), which
+    ``decide.calibrate`` maps to the candidate score. The data lives in a ``store.EntryStore``.
     """
 
     def __init__(self, config: RetrievalConfig | None = None,
@@ -88,14 +82,10 @@ class SearchIndex:
         """
         docs = list({d.id: d for d in docs}.values())
         with self._lock:
-            # A build allocates millions of small objects that all live on: the automatic
-            # collector would walk them some 260 times (0.2-0.3 s at 2,080 entries). It pauses
-            # until the build is done (process-wide: one or two seconds, three to four when
-            # every question is encoded), and one full collection before the vectors are taken
-            # (the encoder may still be running) promotes them, so the first queries do not pay
-            # for it either. The encoding stays inside the pause: its thousands of small
-            # allocations would otherwise make the collector walk all the new objects again and
-            # again (a first build took 0.4 s longer).
+            # A build allocates millions of small objects that all live on: the collector
+            # pauses until it is done (it would walk them some 260 times, 0.2-0.3 s at 2,080
+            # entries), the encoding included, and one full collection before the vectors are
+            # taken promotes them, so the first queries do not pay for it either.
             collecting = gc.isenabled()
             gc.disable()
             try:
@@ -194,6 +184,10 @@ class SearchIndex:
     def search(self, query: str, top: int = 5) -> SearchResult:
         """Search and decide (answer / clarify / none).
 
+        A close call is answered when the query's words settle it (``knowledge.siblings``), or
+        when a long query's question, read without the story around it
+        (``query.question_focus``), is answered by the same first entry.
+
         Args:
             query: The resident's text (any length, any script).
             top: Candidates returned (clarify lists are capped by ``max_clarify``).
@@ -202,18 +196,20 @@ class SearchIndex:
             The result; candidate scores are calibrated to 0..1.
         """
         cfg = self.config
+        focus = (question_focus(query, self._terms, cfg)
+                 if cfg.focus_second_look and len(query) > cfg.long_query_chars else "")
         with self._lock:
-            ranked = self._ranked(query, max(top, cfg.max_clarify, 10))
-            slots = [self._store.slots[s] for s, _ in ranked]
-            cands = [Candidate(slot.doc.id, calibrate(raw, cfg), slot.doc.title)
-                     for slot, (_, raw) in zip(slots, ranked)]
-            keys = [slot.keys[0] if slot.keys else "" for slot in slots]
-            result = decide(query, cands, cfg, keys)
+            sim, focus_sim = self._similarities(query, focus)  # focus_sim: lazy
+            slots, cands, result = self._decide(query, self._best(sim, max(top, cfg.max_clarify,
+                                                                          10)))
             settled = (result.decision == "clarify" and cfg.sibling_min_score > 0
                        and cands[0].score >= cfg.sibling_min_score
                        and settled_by_query(query, [s.doc.title for s in slots[:cfg.max_clarify]],
                                             slots[0].text, self._store.known, self._seg,
                                             self._terms))
+            if result.decision == "clarify" and not settled and focus_sim is not None:
+                _, second, again = self._decide(focus, self._best(focus_sim(), 10))
+                settled = again.decision == "answer" and second[0].id == cands[0].id
         if settled:
             return SearchResult(query, "answer", tuple(cands[: max(top, 1)]),
                                 related=result.candidates[1:])
@@ -222,32 +218,58 @@ class SearchIndex:
     def raw_scores(self, query: str, k: int = 10) -> list[tuple[str, float]]:
         """Top-``k`` (entry id, raw similarity) before calibration (tuning and benchmarks)."""
         with self._lock:
-            return [(self._store.slots[s].doc.id, raw) for s, raw in self._ranked(query, k)]
+            ranked = self._best(self._similarities(query)[0], k)
+            return [(self._store.slots[s].doc.id, raw) for s, raw in ranked]
 
-    def _ranked(self, query: str, k: int) -> list[tuple[int, float]]:
-        return self._rank(query, max(k, 10))[:k]
+    def _decide(self, query: str, ranked: list[tuple[int, float]],
+                ) -> tuple[list, list[Candidate], SearchResult]:
+        """The ranked entries' slots, their calibrated candidates and the decision."""
+        cfg = self.config
+        slots = [self._store.slots[s] for s, _ in ranked]
+        cands = [Candidate(slot.doc.id, calibrate(raw, cfg), slot.doc.title)
+                 for slot, (_, raw) in zip(slots, ranked)]
+        keys = [slot.keys[0] if slot.keys else "" for slot in slots]
+        return slots, cands, decide(query, cands, cfg, keys)
 
-    def _rank(self, query: str, k: int) -> list[tuple[int, float]]:
+    def _best(self, sim: np.ndarray | None, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best live entries by row similarity (none for an empty query)."""
+        if sim is None or not self._store.by_id:
+            return []
+        rows = self._store.rows
+        sim[~rows.alive[:rows.n]] = -1.0
+        return best_docs(sim, rows.slot, max(k, 10))[:k]
+
+    def _similarities(self, query: str, focus: str = "",
+                      ) -> tuple[np.ndarray | None, Callable[[], np.ndarray] | None]:
+        """Raw similarity of every row to ``query`` (None for a text without content), and a
+        function giving that of its question ``focus`` (None without one, or without content).
+
+        With an encoder, the worker thread scores the lexical channels, and encodes the focus
+        (a short text) for a second reading, while this thread encodes the query: the second
+        reading costs a long query little time, and the others none.
+        """
         store = self._store
         if not store.by_id:
-            return []
+            return None, None
         if store.dense is None:
-            sim = self._lexical(query)
-        else:
-            # The lexical scoring runs on the worker thread while this one encodes the query.
-            future = run_beside(self._lexical, query)
-            try:
-                vec = store.dense.encoder.encode_query(encoder_text(query))
-            finally:
-                wait([future])  # the worker must be done with the index before the lock goes
-            sim = future.result()
-            if sim is not None:
-                sim = self._add_dense(sim, vec)
-        if sim is None:
-            return []
-        rows = store.rows
-        sim[~rows.alive[:rows.n]] = -1.0
-        return best_docs(sim, rows.slot, k)
+            focus_lex = self._lexical(focus) if focus else None
+            return self._lexical(query), (None if focus_lex is None else lambda: focus_lex)
+        encoder = store.dense.encoder
+
+        def beside() -> tuple:
+            lex = self._lexical(query)
+            if not focus:
+                return lex, None, None
+            return lex, self._lexical(focus), encoder.encode_query(encoder_text(focus))
+
+        future = run_beside(beside)
+        try:
+            vec = encoder.encode_query(encoder_text(query))
+        finally:
+            wait([future])  # the worker must be done with the index before the lock goes
+        lex, focus_lex, focus_vec = future.result()
+        return (None if lex is None else self._add_dense(lex, vec),
+                None if focus_lex is None else lambda: self._add_dense(focus_lex, focus_vec))
 
     def _add_dense(self, sim: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
         cfg, floor = self.config, self.config.dense_floor

@@ -75,3 +75,24 @@ def query_clauses(query: str, terms: TermMap, config: RetrievalConfig,
         total += len(kept[-1])
     return clause_weights(kept[::-1], config.long_query_chars, config.context_weight,
                           config.cue_window)
+
+
+def question_focus(query: str, terms: TermMap, config: RetrievalConfig) -> str:
+    """The question of a long query without its context clauses, or "" when it has none.
+
+    A resident who tells a story first ("我在工地干活时把腿摔骨折了……停工留薪期最长多久？")
+    asks in the clauses that hold a question cue; ``query_clauses`` weighs the rest less. This
+    is those cue clauses alone, normalised, for a second look (``SearchIndex.search``).
+
+    Args:
+        query: The resident's text.
+        terms: Variant -> standard map.
+        config: Holds the clause-weighting settings.
+
+    Returns:
+        The cue clauses joined with "，"; "" when every clause weighs the same.
+    """
+    clauses, weights = query_clauses(query, terms, config)
+    if not clauses or min(weights) >= 1.0:
+        return ""
+    return "，".join(c for c, w in zip(clauses, weights) if w >= 1.0)

@@ -1,4 +1,5 @@
-"""Close calls between sibling entries, settled by the words that tell their titles apart."""
+"""Close calls between sibling entries, settled by the words that tell their titles apart or by
+a long query's question read alone."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -66,3 +67,24 @@ def test_short_titles_known_as_single_words_do_not_make_shared_words_distinct() 
     known = lambda w: True  # noqa: E731
     assert not settled_by_query("驾驶证", titles, "驾驶证丢了怎么补领", known, seg, TermMap({}))
     assert settled_by_query("驾驶证补领", titles, "驾驶证丢了怎么补领", known, seg, TermMap({}))
+
+
+STORY = "我去年从单位离职了，本来打算买房，后来没买成，现在一直在外面租房子住。租房怎么提取住房公积金？"
+
+
+@pytest.mark.parametrize("focus", [False, True])
+def test_a_long_query_is_answered_when_its_question_alone_is(focus: bool) -> None:
+    # The story names the other entries (离职, 买房); the question alone names one.
+    config = replace(LEXICAL_CONFIG, sibling_min_score=0.0, focus_second_look=focus)
+    result = _index(config).search(STORY)
+    assert result.candidates[0].id == "rent"
+    assert result.decision == ("answer" if focus else "clarify")
+    if focus:
+        assert {c.id for c in result.related} == {"buy", "leave"}
+
+
+def test_the_second_look_does_not_overrule_the_whole_message() -> None:
+    # Here the whole message ranks 离职 first: the question alone (租房) may not answer it.
+    story = "我前年离职以后一直没找到工作，家里想买房但钱不够，现在租房。租房怎么提取住房公积金？"
+    result = _index(replace(LEXICAL_CONFIG, sibling_min_score=0.0)).search(story)
+    assert result.candidates[0].id == "leave" and result.decision == "clarify"
