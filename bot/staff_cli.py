@@ -26,7 +26,7 @@ def cmd_answer(args: argparse.Namespace) -> int:
     if args.kind == "handoff":
         record = records.get_handoff(int(args.id))
     else:
-        record = records.get_ticket_record(args.id)
+        record = records.get_ticket(args.id)
     if record is None:
         raise NotFoundError(f"没有 {args.kind} {args.id} / no such {args.kind}")
     note = deliver_answer(engine, record, text)

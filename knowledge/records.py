@@ -18,6 +18,7 @@ from knowledge.errors import NotFoundError, ValidationError
 from knowledge.index import SearchResult
 from knowledge.models import (TICKET_KINDS, UNANSWERED_STATUSES, Case, Handoff, Question, Ticket,
                               Unanswered, utcnow)
+from knowledge.tickets import ticket_view
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -136,13 +137,10 @@ class Records:
         return number
 
     def get_ticket(self, number: str) -> Optional[Dict[str, Any]]:
-        """A ticket by its number."""
+        """A ticket by its number (``tickets.ticket_view``), or None."""
         with session_scope(self.engine) as session:
             t = session.scalar(select(Ticket).where(Ticket.number == number))
-            if t is None:
-                return None
-            return {"number": t.number, "content": t.content, "district": t.district,
-                    "phone": t.phone, "status": t.status, "channel": t.channel, "kind": t.kind}
+            return None if t is None else ticket_view(t)
 
     # -------------------------------------------------------------- handoffs
     def create_handoff(self, sender: str, channel: str, reason: str,
@@ -156,16 +154,6 @@ class Records:
             session.flush()
             return int(row.id)
 
-    def list_handoffs(self, status: Optional[str] = "waiting") -> List[Dict[str, Any]]:
-        """Open handoffs for the staff console."""
-        stmt = select(Handoff).order_by(Handoff.id.desc())
-        if status:
-            stmt = stmt.where(Handoff.status == status)
-        with session_scope(self.engine) as session:
-            return [{"id": h.id, "sender": h.sender, "channel": h.channel, "reason": h.reason,
-                     "transcript": h.transcript, "status": h.status,
-                     "created_at": h.created_at.isoformat()} for h in session.scalars(stmt)]
-
     def get_handoff(self, handoff_id: int) -> Optional[Dict[str, Any]]:
         """One handoff, with the reference its answer's push carries."""
         with session_scope(self.engine) as session:
@@ -174,16 +162,6 @@ class Records:
                 return None
             return {"id": h.id, "sender": h.sender, "channel": h.channel, "status": h.status,
                     "answer": h.answer, "answer_note": h.answer_note, "ref": f"handoff-{h.id}"}
-
-    def get_ticket_record(self, number: str) -> Optional[Dict[str, Any]]:
-        """A ticket by number, as staff answer it (with the sender and the push reference)."""
-        with session_scope(self.engine) as session:
-            t = session.scalar(select(Ticket).where(Ticket.number == number))
-            if t is None:
-                return None
-            return {"id": t.id, "number": t.number, "sender": t.sender, "channel": t.channel,
-                    "status": t.status, "answer": t.answer, "answer_note": t.answer_note,
-                    "ref": f"ticket-{t.number}"}
 
     def save_answer(self, kind: str, record_id: int, text: str, note: str, actor: str) -> None:
         """Record a staff answer on a handoff or ticket, and how it reached the resident."""

@@ -19,7 +19,8 @@ PAGE_SIZE = 50
 MAX_TURNS = 200
 
 
-def _view(t: Ticket) -> Dict[str, Any]:
+def ticket_view(t: Ticket) -> Dict[str, Any]:
+    """A ticket as staff and the records see it (``ref`` names its answer's push)."""
     return {"id": t.id, "number": t.number, "kind": t.kind, "content": t.content,
             "district": t.district, "phone": t.phone, "sender": t.sender, "channel": t.channel,
             "status": t.status, "assigned_to": t.assigned_to, "answer": t.answer,
@@ -40,7 +41,7 @@ def list_tickets(engine: Any, kind: str = "", status: str = "",
         total = int(session.scalar(count) or 0)
         rows = session.scalars(stmt.order_by(Ticket.id.desc()).limit(PAGE_SIZE)
                                .offset((max(1, page) - 1) * PAGE_SIZE))
-        return [_view(t) for t in rows], total
+        return [ticket_view(t) for t in rows], total
 
 
 def get_ticket(engine: Any, number: str) -> Dict[str, Any]:
@@ -53,7 +54,7 @@ def get_ticket(engine: Any, number: str) -> Dict[str, Any]:
         t = session.scalar(select(Ticket).where(Ticket.number == number))
         if t is None:
             raise NotFoundError(f"没有编号为 {number[:40]} 的工单")
-        return _view(t)
+        return ticket_view(t)
 
 
 def update_ticket(engine: Any, number: str, status: Optional[str] = None,

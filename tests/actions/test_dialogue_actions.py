@@ -5,6 +5,7 @@ from actions.handoff import ActionHandoff
 from actions.preferences import ActionRepeat, ActionSetPreference
 from actions.progress import ActionReportProgress, ValidateProgressForm
 from actions.tickets import ActionConfirmTicket, ActionHandleYesNo, ValidateComplaintForm
+from knowledge.handoffs import HandoffDesk
 from tests.actions.conftest import make_tracker, slots_of
 
 
@@ -13,7 +14,7 @@ def test_handoff_records_transcript(services, dispatcher):
               {"event": "user", "text": "转人工"}]
     ActionHandoff().run(dispatcher, make_tracker("转人工", "request_human", events=events), {})
     assert "转接" in dispatcher.messages[0]["text"]
-    handoff = services.records.list_handoffs()[0]
+    handoff = HandoffDesk(services.records.engine).list()[-1]
     assert [t["text"] for t in handoff["transcript"]] == ["社保卡丢了", "请先挂失", "转人工"]
     assert handoff["sender"] == "test-sender"
 

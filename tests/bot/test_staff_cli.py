@@ -50,7 +50,7 @@ def test_a_web_request_is_answered_on_the_record(engine: Any, sqlite_url: str) -
     records = Records(engine)
     number = records.create_ticket("路灯坏了", "朝阳区", "13800000000", "web:abcdefgh", "web")
     assert main(["answer", "ticket", number, "已派单维修", "--db", sqlite_url]) == 0
-    record = records.get_ticket_record(number)
+    record = records.get_ticket(number)
     assert record["status"] == "answered" and "不能主动推送" in record["answer_note"]
     assert OutboxStore(engine).list() == []
 
