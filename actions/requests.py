@@ -76,6 +76,6 @@ def question_submitted(number: str) -> str:
     """What the resident hears once the question is saved."""
     spaced = " ".join(number)
     return (f"已为您登记，编号是 {number}。我再读一遍：{spaced}。"
-            f"工作人员答复后会通过您留下的方式联系您，您也可以凭编号拨打 "
-            f"{runtime.services().hotline} 查询。")
+            f"工作人员答复后会通过您留下的方式联系您；您也可以随时在这里说“查询 {number}”"
+            f"听答复，或凭编号拨打 {runtime.services().hotline} 查询。")
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from typing import Mapping, Optional, Sequence
 
 _LOGGER = logging.getLogger(__name__)
@@ -14,6 +15,9 @@ _OPTION_RE = re.compile(r"(?:第|选|选择|要|是)?\s*([0-9]{1,2}|[一二两�
 _MOBILE_RE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 _LANDLINE_RE = re.compile(r"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
 _APPNO_RE = re.compile(r"[A-Z]{2}\d{12}")
+_TICKET_RE = re.compile(r"GD(\d{8})(\d{6})(?!\d)")
+_WHOLE_APPNO_RE = re.compile(r"(?<!\d)[A-Z]{2}\d{12}(?!\d)")
+_KEYED_TICKET_RE = re.compile(r"\d{14}")  # a ticket number typed on a phone keypad (no letters)
 # 第N counts only before a measure word or at the end: 第二代身份证 is not the second option.
 _NTH_RE = re.compile(r"第\s*([0-9]{1,2}|[一二两三四五六七八九十])\s*(?:个|個|条|條|项|項|号|號|种|種|$)")
 _FROM_END_RE = re.compile(r"倒数\s*第?\s*([0-9]{1,2}|[一二两三四五六七八九十])")
@@ -99,6 +103,28 @@ def parse_application_number(text: str) -> Optional[str]:
     compact = re.sub(r"[\s\-]", "", spoken_digits_to_arabic(text or "")).upper()
     match = _APPNO_RE.search(compact)
     return match.group(0) if match else None
+
+
+def parse_tracking_number(text: str) -> Optional[str]:
+    """A 办件编号, or the number of a ticket govbot gave (``GD20261122-000007``), or None.
+
+    Tolerant of spaces, dashes, case, full-width characters and spoken digits; fourteen digits
+    alone are a ticket number without its letters (the phone keypad has none).
+    """
+    folded = unicodedata.normalize("NFKC", text or "")
+    compact = re.sub(r"[\s\-‐‑–—_]", "", spoken_digits_to_arabic(folded)).upper()
+    ticket = _TICKET_RE.search(compact)
+    if ticket:
+        return f"GD{ticket.group(1)}-{ticket.group(2)}"
+    if _KEYED_TICKET_RE.fullmatch(compact):
+        return f"GD{compact[:8]}-{compact[8:]}"
+    match = _WHOLE_APPNO_RE.search(compact)
+    return match.group(0) if match else None
+
+
+def is_ticket_number(number: str) -> bool:
+    """Whether a parsed tracking number is a ticket's (not a 办件's)."""
+    return number.startswith("GD") and "-" in number
 
 
 def parse_district(text: str, districts: Sequence[str], aliases: Mapping[str, str]) -> Optional[str]:

@@ -38,6 +38,9 @@ def push_note(engine: Any, sender: str, text: str, ref: str, live: bool = False)
     if channel == "web" and live:
         return "网页对话：居民的页面打开时立即显示 / shown on the resident's page"
     if channel != "wechat" or not conversation:
+        if ref.startswith("ticket-"):
+            return ("该渠道不能主动推送：居民凭编号查询时会听到答复，也可电话联系 / "
+                    "this channel cannot push: the resident's progress check reads it")
         return "该渠道不能主动推送，请在居民再次咨询时告知，或电话联系 / this channel cannot push"
     last = DeliveryStore(engine).last_message_at("wechat", conversation)
     if last is None or utcnow() - last > WECHAT_WINDOW:

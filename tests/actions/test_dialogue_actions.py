@@ -97,6 +97,31 @@ def test_progress_check(services, dispatcher):
     assert "没有查到" in out.messages[0]["text"]
 
 
+def _progress(text: str, number: str, sender: str = "test-sender") -> str:
+    from rasa_sdk.executor import CollectingDispatcher
+    out = CollectingDispatcher()
+    tracker = make_tracker(text, "check_progress", slots={"application_number": number})
+    tracker.sender_id = sender
+    ActionReportProgress().run(out, tracker, {})
+    return out.messages[0]["text"]
+
+
+def test_a_ticket_number_reads_its_status_and_to_its_sender_the_answer(services, dispatcher):
+    number = services.records.create_ticket("居住证到期了怎么续签", "", "13812345678",
+                                            "test-sender", "web", kind="question")
+    tracker = make_tracker("x", "inform")
+    assert ValidateProgressForm().validate_application_number(
+        number.lower().replace("-", " "), dispatcher, tracker, {}) == {"application_number": number}
+    assert "已受理，等待处理" in _progress("查询", number) and "答复后" in _progress("查询", number)
+    services.records.save_answer("ticket", services.records.get_ticket(number)["id"],
+                                 "居住证有效期满前30日内到派出所续签。", "", "staff")
+    mine = _progress("查询", number)
+    assert "已答复" in mine and "有效期满前30日" in mine
+    other = _progress("查询", number, sender="web:someone-else")
+    assert "已答复" in other and "有效期满前30日" not in other and "12345" in other
+    assert "没有查到" in _progress("查询", "GD20991231-999999")
+
+
 def test_a_new_question_at_read_back_is_answered_then_confirmation_asked_again(services, dispatcher):
     from actions.kb_actions import ActionAnswerService
     slots = {"complaint_content": "路灯坏了很久", "district": "朝阳区", "contact_phone": "未提供",

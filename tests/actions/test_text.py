@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.text import (is_refusal, names_a_position, parse_application_number, parse_district,
-                          parse_option, parse_phone)
+from actions.text import (is_refusal, is_ticket_number, names_a_position, parse_application_number,
+                          parse_district, parse_option, parse_phone, parse_tracking_number)
 
 TITLES = ["社会保障卡怎么补办？", "医保异地就医怎么备案？", "公积金怎么提取？"]
 
@@ -52,6 +52,21 @@ def test_refusal():
 ])
 def test_parse_application_number(text, expected):
     assert parse_application_number(text) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("GD20261122-000007", "GD20261122-000007"), ("gd 2026 1122 000007", "GD20261122-000007"),
+    ("ＧＤ２０２６１１２２－０００００７", "GD20261122-000007"),
+    ("我的留言GD二零二六一一二二零零零零零七有答复了吗", "GD20261122-000007"),
+    ("20261122000007", "GD20261122-000007"),  # typed on a keypad: no letters
+    ("GD202611200001", "GD202611200001"),  # a 办件编号 that happens to start with GD
+    ("查一下SB202611200001的进度", "SB202611200001"),
+    ("GD20261122-00007", None), ("2026112200000", None), ("手机13812345678", None), ("", None),
+])
+def test_parse_tracking_number(text, expected):
+    number = parse_tracking_number(text)
+    assert number == expected
+    assert number is None or is_ticket_number(number) == ("-" in expected)
 
 
 def test_parse_district():

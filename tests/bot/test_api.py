@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 
 import pytest
+
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +109,26 @@ def test_progress_check(live_server):
     body = live_server.chat(s, "SB202611200001")
     progress = customs(body, "progress")
     assert progress and progress[0]["found"], body
+
+
+def test_a_ticket_number_brings_the_staff_answer_back_to_its_sender(live_server):
+    s = sender()
+    live_server.chat(s, "我要投诉")
+    live_server.chat(s, "小区门口的路灯坏了一个多月了")
+    live_server.chat(s, "朝阳区")
+    live_server.chat(s, "13812345678")
+    number = customs(live_server.chat(s, "确认"), "ticket")[0]["number"]
+    waiting = customs(live_server.chat(s, f"查询{number}"), "progress")
+    assert waiting and waiting[0]["found"] and waiting[0]["status"] == "new", waiting
+    subprocess.run([sys.executable, "-m", "bot.cli", "answer", "ticket", number,
+                    "已通知街道，三日内修好。"], cwd=ROOT, env=live_server.env, check=True,
+                   capture_output=True)
+    body = live_server.chat(s, f"我的工单{number}处理得怎么样了")
+    assert customs(body, "progress")[0]["answer"] == "已通知街道，三日内修好。", body
+    assert "三日内修好" in texts(body)
+    stranger = live_server.chat(sender(), f"查询{number}")  # numbers run in sequence
+    assert customs(stranger, "progress")[0]["status"] == "answered"
+    assert "三日内修好" not in texts(stranger), stranger
 
 
 def test_preferences_and_repeat(live_server):
