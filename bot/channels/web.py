@@ -24,6 +24,10 @@ _LOGGER = logging.getLogger(__name__)
 #   server -> page  {"type": "ack", "id"}                       message received
 #                   {"type": "reply", "reply_to", "messages", "preferences", "duplicate"?}
 #                   {"type": "error", "code", "message", "reply_to"?} | {"type": "pong"}
+#                   {"type": "push", "id", "who", "messages"}        staff or handoff notice
+#   page -> server  {"type": "hello", "sender"}: over the socket, pushes follow by themselves;
+#                   over REST (WebSockets blocked) it is answered {"type": "pushes", "frames"}
+#                   and the page asks again every few seconds
 # ``id`` is made by the page and reused when it re-sends after a reconnect; the server runs
 # each (sender, id) once and answers a repeat with the stored reply.
 
@@ -225,15 +229,20 @@ class WebInput(ChannelInput):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     async def rest_handler(self, request: web.Request) -> web.Response:
-        """``POST /webhooks/web/messages``: same frame in, reply frame out."""
+        """``POST /webhooks/web/messages``: same frame in, reply frame out (a hello gets the
+        pushes due, since this page has no socket to receive them)."""
         try:
             frame = parse_frame(await request.json())
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise BadRequest("消息格式错误", code="bad_json") from None
         except FrameError as exc:
             raise BadRequest(exc.message, code=exc.code) from None
-        if isinstance(frame, (ClientPing, ClientHello)):
+        if isinstance(frame, ClientPing):
             return web.json_response({"type": "pong"})
+        if isinstance(frame, ClientHello):  # a page without WebSockets asks for its pushes
+            frames = await self.pushes.claim_for(self.runner, frame.sender)
+            return web.json_response({"type": "pushes", "frames": frames},
+                                     dumps=lambda o: json.dumps(o, ensure_ascii=False))
         reply = await self.deliver(frame)
         return web.json_response(reply, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 

@@ -53,6 +53,16 @@ class Pushes:
                 await send(push_frame(message_id, who, text))
         return len(claimed)
 
+    @staticmethod
+    async def claim_for(runner: Any, conversation: str) -> List[Dict[str, Any]]:
+        """The push frames due to one conversation, claimed now: a page that fell back to
+        plain HTTP asks for them (``POST /webhooks/web/messages`` with its hello)."""
+        desk = getattr(runner, "handoffs", None)
+        if desk is None:
+            return []
+        claimed = await runner.blocking(desk.claim_pushes, "web", [conversation])
+        return [push_frame(message_id, who, text) for _, message_id, who, text in claimed]
+
     async def run(self, runner: Any) -> None:
         """Push forever (the channel's lifecycle cancels it)."""
         while True:

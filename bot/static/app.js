@@ -185,7 +185,7 @@ function onFrame(frame) {
 const connection = new Connection({
   onFrame,
   onOpen: () => {
-    connection.sendRaw({ type: "hello", sender: state.sender });  // staff replies may come
+    connection.hello({ type: "hello", sender: state.sender });  // staff replies may come
     state.pending.forEach((entry) => connection.send(frameFor(entry)));
   },
   onState: (s) => { state.connState = s; root.dataset.connection = s; refreshStatus(); },

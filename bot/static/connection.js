@@ -1,10 +1,13 @@
-// WebSocket to /webhooks/web/ws with reconnect; REST fallback when WebSockets never open.
+// WebSocket to /webhooks/web/ws with reconnect; REST fallback (which polls for staff messages)
+// when WebSockets never open.
 
 const WS_PATH = "/webhooks/web/ws";
 const REST_PATH = "/webhooks/web/messages";
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const PING_MS = 25000;
 const REST_AFTER_FAILURES = 4;
+const REST_POLL_MS = 3000;  // without a socket, the page asks for staff messages this often
+const HIDDEN_POLL_EVERY = 5;  // a hidden page asks on every fifth tick only
 
 export class Connection {
   // opts: { onFrame(frame), onOpen(), onState(state) } with state "connecting" | "open" | "closed"
@@ -17,6 +20,10 @@ export class Connection {
     this.timer = null;
     this.ping = null;
     this.state = "connecting";
+    this.helloFrame = null;
+    this.poller = null;
+    this.ticks = 0;
+    this.polling = false;
   }
 
   get open() {
@@ -70,10 +77,38 @@ export class Connection {
       this.rest = true;  // WebSockets blocked on this network: plain HTTP requests from now on
       this.setState("open");
       this.opts.onOpen();
+      clearInterval(this.poller);
+      this.poller = setInterval(() => this.poll(), REST_POLL_MS);
       return;
     }
     const delay = BACKOFF_MS[Math.min(this.failures - 1, BACKOFF_MS.length - 1)];
     this.timer = setTimeout(() => this.start(), delay);
+  }
+
+  // The page's hello: over the socket, staff messages then come by themselves; without one,
+  // poll() repeats it and the server answers with the messages due.
+  hello(frame) {
+    this.helloFrame = frame;
+    if (this.rest) this.poll();
+    else this.sendRaw(frame);
+  }
+
+  async poll() {
+    this.ticks += 1;
+    if (!this.helloFrame || this.polling) return;
+    if (document.visibilityState === "hidden" && this.ticks % HIDDEN_POLL_EVERY) return;
+    this.polling = true;
+    try {
+      const response = await fetch(REST_PATH, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(this.helloFrame),
+      });
+      const body = await response.json();
+      if (response.ok && body.type === "pushes") body.frames.forEach((frame) => this.opts.onFrame(frame));
+    } catch (_) {
+      // the next tick asks again
+    } finally {
+      this.polling = false;
+    }
   }
 
   sendRaw(frame) {

@@ -241,3 +241,36 @@ async def test_staff_replies_are_pushed_to_the_residents_open_page(aiohttp_clien
     assert (await receive(bad, "error"))["code"] == "bad_sender"
     for ws in (mine, other, bad):
         await ws.close()
+
+
+async def test_a_page_without_websockets_gets_its_staff_messages_by_asking(aiohttp_client: Any,
+                                                                          engine: Any) -> None:
+    """Over plain HTTP a hello is answered with the messages due to that page alone, each
+    once; a ping is still a pong."""
+    from knowledge.handoffs import TAKEN, HandoffDesk
+    from knowledge.records import Records
+    from tests.web.fake_app import make_runner
+    dialogue = GateDialogue()
+    runner = make_runner(dialogue)
+    runner.handoffs = desk = HandoffDesk(engine)
+    client = await aiohttp_client(make_app(dialogue, WebInput(hotline="12345"),
+                                           with_tts=False, runner=runner))
+
+    async def ask(sender: str) -> Dict[str, Any]:
+        resp = await client.post("/webhooks/web/messages", json={"type": "hello", "sender": sender})
+        assert resp.status == 200
+        return await resp.json()
+
+    hid = Records(engine).create_handoff(f"web:{SENDER}", "web", "人工", [])
+    assert await ask(SENDER) == {"type": "pushes", "frames": []}
+    desk.take(hid, "wang")
+    desk.reply(hid, "wang", "您好，我是王芳。")
+    assert (await ask("wsomeoneelse0001"))["frames"] == []  # not another resident's
+    frames = (await ask(SENDER))["frames"]
+    assert [f["messages"][0]["text"] for f in frames] == [TAKEN, "工作人员：您好，我是王芳。"]
+    assert all(f["type"] == "push" for f in frames)
+    assert (await ask(SENDER))["frames"] == []  # shown once
+    resp = await client.post("/webhooks/web/messages", json={"type": "ping"})
+    assert await resp.json() == {"type": "pong"}
+    resp = await client.post("/webhooks/web/messages", json={"type": "hello", "sender": "x"})
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "bad_sender"

@@ -1,6 +1,7 @@
 """End to end: the page in Debian chromium against ``govbot serve`` with the trained Rasa model."""
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, Iterator
 
@@ -97,3 +98,28 @@ def test_staff_take_over_reply_and_hand_back_a_web_conversation(page, browser, l
     assert page.locator(".guide").count() >= 1
     assert page.errors == []
     staff.context.close()
+
+
+def test_staff_replies_reach_a_page_whose_network_blocks_websockets(browser, live_server):
+    """WebSockets never open: the page talks over plain HTTP, and still shows staff replies,
+    which it asks for every few seconds."""
+    from knowledge.db import make_engine
+    from knowledge.handoffs import HandoffDesk
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    context.add_init_script("window.WebSocket = function () { throw new Error('blocked'); };")
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    pg.goto(live_server.url + "/")
+    pg.wait_for_function("() => document.documentElement.dataset.connection === 'open'",
+                         timeout=20000)  # after four failed sockets
+    ask(pg, "我要转人工")
+    said = pg.locator("#log-list > li.msg-bot").last.inner_text()
+    handoff_id = int(re.search(r"转接单号\D*(\d+)", said).group(1))
+    desk = HandoffDesk(make_engine(live_server.env["GOVBOT_DATABASE_URL"]))
+    desk.take(handoff_id, "wang")
+    desk.reply(handoff_id, "wang", "您好，我是王芳，请讲。")
+    pg.wait_for_function("() => [...document.querySelectorAll('#log-list > li')]"
+                         ".some(li => li.innerText.includes('我是王芳'))", timeout=15000)
+    assert pg.errors == []
+    context.close()
