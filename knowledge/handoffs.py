@@ -42,12 +42,18 @@ def push_note(engine: Any, sender: str, text: str, ref: str, live: bool = False)
             return ("该渠道不能主动推送：居民凭编号查询时会听到答复，也可电话联系 / "
                     "this channel cannot push: the resident's progress check reads it")
         return "该渠道不能主动推送，请在居民再次咨询时告知，或电话联系 / this channel cannot push"
-    last = DeliveryStore(engine).last_message_at("wechat", conversation)
+    return queue_wechat(engine, conversation, text, ref)[1]
+
+
+def queue_wechat(engine: Any, openid: str, text: str, ref: str) -> Tuple[bool, str]:
+    """Queue a push to a WeChat resident when WeChat still allows one (48 hours after their
+    last message): whether it was queued, and the note for the staff record."""
+    last = DeliveryStore(engine).last_message_at("wechat", openid)
     if last is None or utcnow() - last > WECHAT_WINDOW:
-        return ("居民最后一条微信消息已超过 48 小时，微信不允许推送，请电话联系 / "
-                "outside WeChat's 48-hour window: not pushed")
-    push = OutboxStore(engine).add("wechat", conversation, text, ref)
-    return f"已排入微信推送（编号 {push}）/ queued as push {push}"
+        return False, ("居民最后一条微信消息已超过 48 小时，微信不允许推送，请电话联系 / "
+                       "outside WeChat's 48-hour window: not pushed")
+    push = OutboxStore(engine).add("wechat", openid, text, ref)
+    return True, f"已排入微信推送（编号 {push}）/ queued as push {push}"
 
 
 class HandoffDesk:
@@ -127,11 +133,13 @@ class HandoffDesk:
             h.status = status
             if status == "taken":
                 h.taken_by, h.taken_at = actor[:64], utcnow()
-            session.add(HandoffMessage(handoff_id=handoff_id, who="system", author=actor[:64],
-                                       text=notice))
-            sender = h.sender
+            message = HandoffMessage(handoff_id=handoff_id, who="system", author=actor[:64],
+                                     text=notice)
+            session.add(message)
+            session.flush()
+            sender, message_id = h.sender, message.id
         if sender.startswith("wechat:"):
-            self._mark_pushed(handoff_id, sender, notice)
+            self._push_wechat(message_id, handoff_id, sender, notice)
 
     def take(self, handoff_id: int, actor: str) -> None:
         """Staff take the conversation: the bot stays quiet from now on."""
@@ -166,17 +174,21 @@ class HandoffDesk:
             message = HandoffMessage(handoff_id=handoff_id, who="staff", author=actor[:64],
                                      text=text)
             session.add(message)
-            sender = h.sender
+            session.flush()
+            sender, message_id = h.sender, message.id
         if sender.startswith("wechat:"):
-            return self._mark_pushed(handoff_id, sender, STAFF_PREFIX + text)
+            return self._push_wechat(message_id, handoff_id, sender, STAFF_PREFIX + text)
         return push_note(self.engine, sender, text, f"handoff-{handoff_id}", live=True)
 
-    def _mark_pushed(self, handoff_id: int, sender: str, text: str) -> str:
-        note = push_note(self.engine, sender, text, f"handoff-{handoff_id}", live=True)
-        with session_scope(self.engine) as session:
-            session.execute(update(HandoffMessage).where(
-                HandoffMessage.handoff_id == handoff_id, HandoffMessage.who != "resident",
-                HandoffMessage.delivered_at.is_(None)).values(delivered_at=utcnow()))
+    def _push_wechat(self, message_id: int, handoff_id: int, sender: str, text: str) -> str:
+        """Queue one message for a WeChat resident; it counts as delivered once queued (the
+        outbox then owns it), and stays undelivered when WeChat no longer allows a push."""
+        queued, note = queue_wechat(self.engine, sender.partition(":")[2], text,
+                                    f"handoff-{handoff_id}")
+        if queued:
+            with session_scope(self.engine) as session:
+                session.execute(update(HandoffMessage).where(HandoffMessage.id == message_id)
+                                .values(delivered_at=utcnow()))
         return note
 
     def record_resident(self, handoff_id: int, text: str) -> None:
@@ -216,13 +228,17 @@ class HandoffDesk:
             rows = session.scalars(select(Handoff).where(
                 Handoff.status == "waiting", Handoff.told_wait == 0,
                 Handoff.created_at < utcnow() - wait)).all()
-            overdue = [(h.id, h.sender) for h in rows]
+            overdue = []
             for h in rows:
                 h.told_wait = 1
-                session.add(HandoffMessage(handoff_id=h.id, who="system", author="govbot",
-                                           text=WAITING.format(hotline=self.hotline)))
-        for handoff_id, sender in overdue:
+                message = HandoffMessage(handoff_id=h.id, who="system", author="govbot",
+                                         text=WAITING.format(hotline=self.hotline))
+                session.add(message)
+                session.flush()
+                overdue.append((message.id, h.id, h.sender))
+        for message_id, handoff_id, sender in overdue:
             if sender.startswith("wechat:"):
-                self._mark_pushed(handoff_id, sender, WAITING.format(hotline=self.hotline))
+                self._push_wechat(message_id, handoff_id, sender,
+                                  WAITING.format(hotline=self.hotline))
             told += 1
         return told

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from knowledge.deliveries import DeliveryStore
 from knowledge.errors import ConflictError, NotFoundError, ValidationError
 from knowledge.handoffs import BACK, CLOSED, TAKEN, HandoffDesk
-from knowledge.models import Handoff, utcnow
+from knowledge.models import Delivery, Handoff, HandoffMessage, utcnow
 from knowledge.outbox import OutboxStore
 
 
@@ -83,3 +83,23 @@ def test_wechat_replies_go_through_the_outbox_within_the_window(engine, records)
     texts = [p.text for p in OutboxStore(engine).list(status="pending")]
     assert sorted(texts) == sorted([TAKEN, "工作人员：您好"])
     assert desk.claim_pushes("wechat", ["oRes1"]) == []  # not pushed twice
+
+
+def test_a_wechat_reply_outside_the_window_stays_undelivered(engine, records) -> None:
+    """WeChat refuses pushes 48 hours after the resident's last message: the reply is not
+    queued, the record says so, and the message is not marked delivered (nor is any other)."""
+    from knowledge.db import session_scope
+    DeliveryStore(engine).claim("wechat", "oRes2", "m-1")
+    with session_scope(engine) as session:  # the resident last wrote three days ago
+        session.execute(update(Delivery).values(claimed_at=utcnow() - timedelta(days=3)))
+    desk = HandoffDesk(engine)
+    hid = records.create_handoff("wechat:oRes2", "wechat", "人工", [])
+    desk.take(hid, "wang")
+    note = desk.reply(hid, "wang", "您好")
+    assert "48 小时" in note and OutboxStore(engine).list(status="pending") == []
+    with session_scope(engine) as session:
+        undelivered = session.scalars(HandoffMessage.__table__.select()
+                                      .with_only_columns(HandoffMessage.text)
+                                      .where(HandoffMessage.handoff_id == hid,
+                                             HandoffMessage.delivered_at.is_(None))).all()
+    assert sorted(undelivered) == sorted([TAKEN, "您好"])
