@@ -109,6 +109,32 @@ def summarise(runs: Sequence[Dict[str, object]]) -> Dict[str, float]:
             "turns_per_s": len(latencies) / wall}
 
 
+def govbot_env(work: Path, database_url: str = "", **settings: str) -> Dict[str, str]:
+    """The environment of a benchmark's own ``govbot serve``: files under ``work``, its own
+    database (SQLite in ``work`` unless ``database_url``), quiet logs, and ``settings``."""
+    return dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
+                GOVBOT_VAR_DIR=str(work),
+                GOVBOT_DATABASE_URL=database_url or f"sqlite:///{work / 'govbot.db'}", **settings)
+
+
+def seed_kb(env: Dict[str, str]) -> None:
+    """Seed a fresh knowledge base into the database of ``env``."""
+    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "seed"], cwd=ROOT, env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def govbot_cmd(port: int) -> List[str]:
+    """``govbot serve`` on ``port``."""
+    return [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)]
+
+
+def govbot_server(env: Dict[str, str]) -> Tuple["Server", str]:
+    """A ``govbot serve`` on a free port (not started) and its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    return Server("govbot", govbot_cmd(port), env, f"{url}/healthz", "", None), url
+
+
 class Server:
     """A server process under test and the way to post one turn to it."""
 
@@ -180,15 +206,12 @@ async def main_async(args: argparse.Namespace) -> Dict[str, object]:
     """Start both servers (cold starts timed one at a time), then measure them interleaved."""
     turns = load_turns(Path(args.data), 400)
     work = Path(tempfile.mkdtemp(prefix="govbot-bench-chat-"))
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-               GOVBOT_VAR_DIR=str(work), GOVBOT_DATABASE_URL=f"sqlite:///{work / 'govbot.db'}")
+    env = govbot_env(work)
     progress("seeding a fresh knowledge base")
-    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "seed"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    seed_kb(env)
     port, actions_port, rasa_port = free_port(), free_port(), free_port()
     endpoints, credentials = bare_rasa_files(work, str(work / "rasa-tracker.db"), actions_port)
-    ours = Server("govbot /api/chat",
-                  [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env,
+    ours = Server("govbot /api/chat", govbot_cmd(port), env,
                   f"http://127.0.0.1:{port}/healthz", f"http://127.0.0.1:{port}/api/chat",
                   lambda s, t: {"sender": s, "text": t})
     bare = Server("bare rasa run (REST)",

@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Sequence
 
 import aiohttp
 
-from bench.bench_chat import OUT, ROOT, Server, free_port, progress
+from bench.bench_chat import OUT, ROOT, govbot_env, govbot_server, progress
 
 PASSWORD = "bench password 2026"
 ROUNDS = 30
@@ -111,19 +111,16 @@ async def measure(url: str, paths: Dict[str, str], user: str) -> Dict[str, Dict[
 
 async def run_server(work: Path, db_url: str, sample: Dict[str, str]) -> Dict[str, Any]:
     """Start ``govbot serve`` on ``db_url``, make an account, measure, stop."""
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-               GOVBOT_VAR_DIR=str(work), GOVBOT_DATABASE_URL=db_url)
+    env = govbot_env(work, db_url)
     made = subprocess.run([sys.executable, "-m", "bot.cli", "admin", "create-user", "bench",
                            "--role", "admin", "--password-stdin"], input=PASSWORD + "\n",
                           text=True, cwd=ROOT, env=env, capture_output=True)
     if made.returncode != 0:
         raise RuntimeError(made.stderr)
-    port = free_port()
-    server = Server("govbot", [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-                    env, f"http://127.0.0.1:{port}/healthz", "", None)
+    server, url = govbot_server(env)
     await server.start()
     try:
-        return await measure(f"http://127.0.0.1:{port}",
+        return await measure(url,
                              pages(sample["sample"], sample["category"]), "bench")
     finally:
         server.stop()

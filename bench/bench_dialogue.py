@@ -4,16 +4,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import aiohttp
 
-from bench.bench_chat import ROOT, Server, free_port, progress
+from bench.bench_chat import ROOT, govbot_env, govbot_server, progress, seed_kb
 from bench.dialogues import (Outcome, follow_up_dialogues, load_dialogues, pass_rates,
                              play_all)
 
@@ -41,19 +38,14 @@ async def run(url: str) -> Dict[str, List[Outcome]]:
 
 async def serve_and_run() -> Dict[str, List[Outcome]]:
     """Seed a fresh knowledge base, start ``govbot serve`` on it, play, stop."""
-    work = Path(tempfile.mkdtemp(prefix="govbot-bench-dialogue-"))
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-               GOVBOT_VAR_DIR=str(work), GOVBOT_DATABASE_URL=f"sqlite:///{work / 'govbot.db'}")
+    env = govbot_env(Path(tempfile.mkdtemp(prefix="govbot-bench-dialogue-")))
     progress("seeding a fresh knowledge base")
-    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "seed"], cwd=ROOT, env=env,
-                   check=True, stdout=subprocess.DEVNULL)
-    port = free_port()
-    server = Server("govbot", [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)], env,
-                    f"http://127.0.0.1:{port}/healthz", "", None)
+    seed_kb(env)
+    server, url = govbot_server(env)
     progress("starting govbot serve")
     await server.start()
     try:
-        return await run(f"http://127.0.0.1:{port}")
+        return await run(url)
     finally:
         server.stop()
 

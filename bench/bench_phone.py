@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from bench.bench_chat import OUT, ROOT, free_port, progress
+from bench.bench_chat import OUT, ROOT, free_port, govbot_cmd, govbot_env, progress, seed_kb
 from bench.phone_audio import speech_figures
 from bench.rtp_capture import Capture, CallAudio, calls
 from bench.sipp_calls import consecutive_udp_ports, free_udp_ports, keys_for, scenario, sipp
@@ -132,17 +132,14 @@ def ready(url: str) -> bool:
 
 def serve(work: Path, first_port: int) -> subprocess.Popen:
     """Seed a knowledge base and start ``govbot serve`` with its SIP endpoints."""
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-               GOVBOT_VAR_DIR=str(work), GOVBOT_DATABASE_URL=f"sqlite:///{work / 'govbot.db'}",
-               GOVBOT_SIP_LISTEN=f"127.0.0.1:{first_port}", GOVBOT_SIP_ENDPOINTS=str(ENDPOINTS),
-               GOVBOT_JAMBONZ_USER="sip", GOVBOT_JAMBONZ_PASSWORD="bench",
-               GOVBOT_JAMBONZ_SPEECH="off", GOVBOT_SIP_TRANSFER_URI="sip:agent@127.0.0.1:5999",
-               GOVBOT_SIP_STATS=str(work / "sip.json"))
-    subprocess.run([sys.executable, "-m", "bot.cli", "kb", "seed"], cwd=ROOT, env=env,
-                   check=True, stdout=subprocess.DEVNULL)
+    env = govbot_env(work, GOVBOT_SIP_LISTEN=f"127.0.0.1:{first_port}",
+                     GOVBOT_SIP_ENDPOINTS=str(ENDPOINTS), GOVBOT_JAMBONZ_USER="sip",
+                     GOVBOT_JAMBONZ_PASSWORD="bench", GOVBOT_JAMBONZ_SPEECH="off",
+                     GOVBOT_SIP_TRANSFER_URI="sip:agent@127.0.0.1:5999",
+                     GOVBOT_SIP_STATS=str(work / "sip.json"))
+    seed_kb(env)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port",
-                             str(port)], cwd=ROOT, env=env, start_new_session=True,
+    proc = subprocess.Popen(govbot_cmd(port), cwd=ROOT, env=env, start_new_session=True,
                             stdout=(work / "server.log").open("wb"), stderr=subprocess.STDOUT)
     stats = [work / "sip.json"] + [work / f"sip.json.{i}" for i in range(1, ENDPOINTS)]
     deadline = time.monotonic() + 180

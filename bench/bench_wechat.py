@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
 import sqlite3
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -19,7 +17,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import aiohttp
 from aiohttp import web
 
-from bench.bench_chat import Server, free_port, progress
+from bench.bench_chat import free_port, govbot_env, govbot_server, progress
 from bench.kb_data import REPO, default_data_dir
 from tests.channels.wechat_fakes import APPID, AES_KEY, TOKEN, FakeApi, decrypt_reply, encrypted
 from tests.channels.wechat_fakes import message as wechat_message
@@ -172,17 +170,14 @@ async def main_async(args: argparse.Namespace) -> Dict[str, Any]:
     api = Recorder()
     api_runner = web.AppRunner(api.app())
     await api_runner.setup()
-    api_port, port = free_port(), free_port()
+    api_port = free_port()
     await web.TCPSite(api_runner, "127.0.0.1", api_port).start()
     work = Path(tempfile.mkdtemp(prefix="govbot-bench-wechat-"))
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="3",
-               GOVBOT_VAR_DIR=str(work), GOVBOT_DATABASE_URL=f"sqlite:///{work / 'govbot.db'}",
-               GOVBOT_WECHAT_TOKEN=TOKEN, GOVBOT_WECHAT_APPID=APPID,
-               GOVBOT_WECHAT_SECRET="s3cret", GOVBOT_WECHAT_AES_KEY=AES_KEY,
-               GOVBOT_WECHAT_API_BASE=f"http://127.0.0.1:{api_port}")
-    server = Server("govbot", [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
-                    env, f"http://127.0.0.1:{port}/healthz", "", None)
-    url = f"http://127.0.0.1:{port}/webhooks/wechat/"
+    env = govbot_env(work, GOVBOT_WECHAT_TOKEN=TOKEN, GOVBOT_WECHAT_APPID=APPID,
+                     GOVBOT_WECHAT_SECRET="s3cret", GOVBOT_WECHAT_AES_KEY=AES_KEY,
+                     GOVBOT_WECHAT_API_BASE=f"http://127.0.0.1:{api_port}")
+    server, base = govbot_server(env)
+    url = f"{base}/webhooks/wechat/"
     report: Dict[str, Any] = {}
     try:
         progress("starting govbot with the WeChat channel")
