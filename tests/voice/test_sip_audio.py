@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import audioop
 import json
+import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -41,12 +43,17 @@ def registrar(tmp_path_factory) -> Iterator[int]:
     cfg.write_text((FIXTURES / "kamailio.cfg").read_text().replace("@PORT@", str(port))
                    .replace("@MODULES@", KAMAILIO_MODULES))
     proc = subprocess.Popen(["kamailio", "-f", str(cfg), "-DD", "-E", "-P", str(work / "pid")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     time.sleep(1.0)
     assert proc.poll() is None, "kamailio did not start"
     yield port
     proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # a kamailio worker stuck in its shutdown: end them all
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
