@@ -47,9 +47,9 @@ RUNNER = web.AppKey("runner", TurnRunner)
 WORKERS = web.AppKey("workers", ThreadPoolExecutor)
 PRUNE_EVERY_S = 3600.0
 WAIT_CHECK_S = 30.0
+"""How often residents waiting for a person are checked (and told when they wait too long)."""
 HELD_REFRESH_S = 1.0
 """How often the conversations staff hold are re-read (the bot answers in the meantime)."""
-"""How often residents waiting for a person are checked (and told when they wait too long)."""
 
 
 def _preload_agent(settings: Settings, db_ready: threading.Event,

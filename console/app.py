@@ -15,11 +15,11 @@ from knowledge.staff import StaffStore
 
 HERE = Path(__file__).resolve().parent
 Previews = Callable[[List[Dict[str, Any]]], Dict[str, str]]
+"""The bot's messages as each channel would show them (web, WeChat, phone)."""
 
 
 async def _nothing() -> None:
     """No turn runner to tell (the console on its own, in tests and screenshots)."""
-"""The bot's messages as each channel would show them (web, WeChat, phone)."""
 
 
 @dataclass
