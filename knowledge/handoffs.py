@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Tuple
 
 from sqlalchemy import select, update
 
@@ -113,13 +113,15 @@ class HandoffDesk:
                 select(Handoff.sender, Handoff.id).where(Handoff.status == "taken")
                 .order_by(Handoff.id))}
 
-    def live(self, sender: str) -> Optional[int]:
-        """The handoff staff hold for this conversation (the bot stays quiet), if any."""
-        with session_scope(self.engine) as session:
-            return session.scalar(select(Handoff.id).where(
-                Handoff.sender == sender, Handoff.status == "taken").order_by(Handoff.id.desc()))
-
     # --------------------------------------------------------------- writes
+    @staticmethod
+    def _add_message(session: Any, handoff_id: int, who: str, author: str, text: str) -> int:
+        """Write one staff or system message into a handoff; its id."""
+        message = HandoffMessage(handoff_id=handoff_id, who=who, author=author[:64], text=text)
+        session.add(message)
+        session.flush()
+        return int(message.id)
+
     def _move(self, handoff_id: int, allowed: Tuple[str, ...], status: str, actor: str,
               notice: str) -> None:
         with session_scope(self.engine) as session:
@@ -133,11 +135,8 @@ class HandoffDesk:
             h.status = status
             if status == "taken":
                 h.taken_by, h.taken_at = actor[:64], utcnow()
-            message = HandoffMessage(handoff_id=handoff_id, who="system", author=actor[:64],
-                                     text=notice)
-            session.add(message)
-            session.flush()
-            sender, message_id = h.sender, message.id
+            message_id = self._add_message(session, handoff_id, "system", actor, notice)
+            sender = h.sender
         if sender.startswith("wechat:"):
             self._push_wechat(message_id, handoff_id, sender, notice)
 
@@ -171,11 +170,8 @@ class HandoffDesk:
                 raise NotFoundError(f"没有编号为 {handoff_id} 的转人工记录")
             if h.status != "taken":
                 raise ConflictError("请先接手这个对话，再回复")
-            message = HandoffMessage(handoff_id=handoff_id, who="staff", author=actor[:64],
-                                     text=text)
-            session.add(message)
-            session.flush()
-            sender, message_id = h.sender, message.id
+            message_id = self._add_message(session, handoff_id, "staff", actor, text)
+            sender = h.sender
         if sender.startswith("wechat:"):
             return self._push_wechat(message_id, handoff_id, sender, STAFF_PREFIX + text)
         return push_note(self.engine, sender, text, f"handoff-{handoff_id}", live=True)
@@ -228,17 +224,13 @@ class HandoffDesk:
             rows = session.scalars(select(Handoff).where(
                 Handoff.status == "waiting", Handoff.told_wait == 0,
                 Handoff.created_at < utcnow() - wait)).all()
-            overdue = []
+            notice, overdue = WAITING.format(hotline=self.hotline), []
             for h in rows:
                 h.told_wait = 1
-                message = HandoffMessage(handoff_id=h.id, who="system", author="govbot",
-                                         text=WAITING.format(hotline=self.hotline))
-                session.add(message)
-                session.flush()
-                overdue.append((message.id, h.id, h.sender))
+                overdue.append((self._add_message(session, h.id, "system", "govbot", notice),
+                                h.id, h.sender))
         for message_id, handoff_id, sender in overdue:
             if sender.startswith("wechat:"):
-                self._push_wechat(message_id, handoff_id, sender,
-                                  WAITING.format(hotline=self.hotline))
+                self._push_wechat(message_id, handoff_id, sender, notice)
             told += 1
         return told

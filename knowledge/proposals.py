@@ -51,11 +51,16 @@ def count_pending(engine: Any) -> int:
                                   .where(EntryProposal.status == "pending")) or 0)
 
 
+def _row(session: Any, proposal_id: int) -> EntryProposal:
+    row = session.get(EntryProposal, proposal_id)
+    if row is None:
+        raise NotFoundError(f"没有编号为 {proposal_id} 的修改提议")
+    return row
+
+
 def _decide(engine: Any, proposal_id: int, status: str, actor: str) -> Dict[str, Any]:
     with session_scope(engine) as session:
-        row = session.get(EntryProposal, proposal_id)
-        if row is None:
-            raise NotFoundError(f"没有编号为 {proposal_id} 的修改提议")
+        row = _row(session, proposal_id)
         if row.status != "pending":
             raise ConflictError(f"修改提议 {proposal_id} 已处理")
         row.status, row.decided_by, row.decided_at = status, actor[:64], utcnow()
@@ -69,10 +74,7 @@ def get(engine: Any, proposal_id: int) -> Dict[str, Any]:
         NotFoundError: no such proposal.
     """
     with session_scope(engine) as session:
-        row = session.get(EntryProposal, proposal_id)
-        if row is None:
-            raise NotFoundError(f"没有编号为 {proposal_id} 的修改提议")
-        return _view(row)
+        return _view(_row(session, proposal_id))
 
 
 def apply(kb: Any, proposal_id: int, actor: str) -> UpsertOutcome:

@@ -18,7 +18,7 @@ from knowledge.errors import NotFoundError, ValidationError
 from knowledge.index import SearchResult
 from knowledge.models import (TICKET_KINDS, UNANSWERED_STATUSES, Case, Handoff, Question, Ticket,
                               Unanswered, utcnow)
-from knowledge.tickets import ticket_view
+from knowledge.tickets import get_ticket
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -137,10 +137,11 @@ class Records:
         return number
 
     def get_ticket(self, number: str) -> Optional[Dict[str, Any]]:
-        """A ticket by its number (``tickets.ticket_view``), or None."""
-        with session_scope(self.engine) as session:
-            t = session.scalar(select(Ticket).where(Ticket.number == number))
-            return None if t is None else ticket_view(t)
+        """A ticket by its number (``tickets.get_ticket``), or None."""
+        try:
+            return get_ticket(self.engine, number)
+        except NotFoundError:
+            return None
 
     # -------------------------------------------------------------- handoffs
     def create_handoff(self, sender: str, channel: str, reason: str,

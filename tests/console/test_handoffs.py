@@ -44,7 +44,7 @@ async def test_take_reply_hand_back_and_close(console, records, engine) -> None:
                             csrf)
     assert empty.status == 400
     back = await post_form(console, f"/admin/handoffs/{hid}", {"action": "back"}, csrf)
-    assert back.status == 303 and HandoffDesk(engine).live("web:wAbc12345678") is None
+    assert back.status == 303 and "web:wAbc12345678" not in HandoffDesk(engine).held()
     closed = await post_form(console, f"/admin/handoffs/{hid}", {"action": "close"}, csrf)
     assert closed.status == 303
     assert f"转接单 {hid}" in await (await console.get("/admin/handoffs?status=closed")).text()
