@@ -24,6 +24,9 @@ from knowledge.store import EntryStore, IndexDoc, user_words
 
 _LOGGER = logging.getLogger(__name__)
 
+Clauses = tuple[list[str], list[float]]
+"""A query's clauses and their weights (``query.query_clauses``)."""
+
 __all__ = ["IndexDoc", "Candidate", "SearchResult", "RetrievalConfig", "SearchIndex"]
 
 
@@ -196,10 +199,12 @@ class SearchIndex:
             The result; candidate scores are calibrated to 0..1.
         """
         cfg = self.config
-        focus = (question_focus(query, self._terms, cfg)
-                 if cfg.focus_second_look and len(query) > cfg.long_query_chars else "")
         with self._lock:
-            sim, focus_sim = self._similarities(query, focus)  # focus_sim: lazy
+            # a long query's clauses are prepared once, for its question and for its scores
+            prepared = (query_clauses(query, self._terms, cfg)
+                        if cfg.focus_second_look and len(query) > cfg.long_query_chars else None)
+            focus = question_focus(*prepared) if prepared else ""
+            sim, focus_sim = self._similarities(query, focus, prepared)  # focus_sim: lazy
             slots, cands, result = self._decide(query, self._best(sim, max(top, cfg.max_clarify,
                                                                           10)))
             settled = (result.decision == "clarify" and cfg.sibling_min_score > 0
@@ -239,10 +244,11 @@ class SearchIndex:
         sim[~rows.alive[:rows.n]] = -1.0
         return best_docs(sim, rows.slot, max(k, 10))[:k]
 
-    def _similarities(self, query: str, focus: str = "",
+    def _similarities(self, query: str, focus: str = "", prepared: Clauses | None = None,
                       ) -> tuple[np.ndarray | None, Callable[[], np.ndarray] | None]:
         """Raw similarity of every row to ``query`` (None for a text without content), and a
         function giving that of its question ``focus`` (None without one, or without content).
+        ``prepared``: the query's clauses, when the caller has them already.
 
         With an encoder, the worker thread scores the lexical channels, and encodes the focus
         (a short text) for a second reading, while this thread encodes the query: the second
@@ -253,11 +259,12 @@ class SearchIndex:
             return None, None
         if store.dense is None:
             focus_lex = self._lexical(focus) if focus else None
-            return self._lexical(query), (None if focus_lex is None else lambda: focus_lex)
+            return (self._lexical(query, prepared),
+                    None if focus_lex is None else lambda: focus_lex)
         encoder = store.dense.encoder
 
         def beside() -> tuple:
-            lex = self._lexical(query)
+            lex = self._lexical(query, prepared)
             if not focus:
                 return lex, None, None
             return lex, self._lexical(focus), encoder.encode_query(encoder_text(focus))
@@ -276,9 +283,10 @@ class SearchIndex:
         dense = self._store.dense.scores(query_vec, self._store.rows.n)
         return sim + (cfg.weight_d / (1.0 - floor)) * np.maximum(dense - floor, 0.0)
 
-    def _lexical(self, query: str) -> np.ndarray | None:
-        """Raw lexical similarity of every row (None when the query has no content)."""
-        clauses, weights = query_clauses(query, self._terms, self.config)
+    def _lexical(self, query: str, prepared: Clauses | None = None) -> np.ndarray | None:
+        """Raw lexical similarity of every row (None when the query has no content);
+        ``prepared`` holds the query's clauses when they were made already."""
+        clauses, weights = prepared or query_clauses(query, self._terms, self.config)
         if not clauses:
             return None
         cfg, store = self.config, self._store

@@ -77,7 +77,7 @@ def query_clauses(query: str, terms: TermMap, config: RetrievalConfig,
                           config.cue_window)
 
 
-def question_focus(query: str, terms: TermMap, config: RetrievalConfig) -> str:
+def question_focus(clauses: list[str], weights: list[float]) -> str:
     """The question of a long query without its context clauses, or "" when it has none.
 
     A resident who tells a story first ("我在工地干活时把腿摔骨折了……停工留薪期最长多久？")
@@ -85,14 +85,12 @@ def question_focus(query: str, terms: TermMap, config: RetrievalConfig) -> str:
     is those cue clauses alone, normalised, for a second look (``SearchIndex.search``).
 
     Args:
-        query: The resident's text.
-        terms: Variant -> standard map.
-        config: Holds the clause-weighting settings.
+        clauses: The query's clauses, as ``query_clauses`` gives them.
+        weights: Their weights.
 
     Returns:
         The cue clauses joined with "，"; "" when every clause weighs the same.
     """
-    clauses, weights = query_clauses(query, terms, config)
     if not clauses or min(weights) >= 1.0:
         return ""
     return "，".join(c for c, w in zip(clauses, weights) if w >= 1.0)

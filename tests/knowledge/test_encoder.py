@@ -145,9 +145,9 @@ def test_a_failed_query_encoding_waits_for_the_lexical_worker(encoder, monkeypat
     idx.build(DOCS)
     real_lexical, finished = idx._lexical, []
 
-    def slow_lexical(query):
+    def slow_lexical(query, prepared=None):
         time.sleep(0.2)
-        out = real_lexical(query)
+        out = real_lexical(query, prepared)
         finished.append(time.perf_counter())
         return out
 

@@ -35,7 +35,7 @@ def test_clauses_keep_the_end_apply_terms_and_weigh_context_less():
 def test_the_focus_of_a_long_query_is_its_question_alone():
     cfg, terms = RetrievalConfig(), TermMap({"医保卡": "社保卡"})
     story = "我今年六十五岁了，以前在工厂上班，后来下岗了。请问医保卡丢了怎么补办？"
-    assert question_focus(story, terms, cfg) == "社保卡丢了怎么补办"  # fillers go too
-    assert question_focus("医保卡丢了怎么补办", terms, cfg) == ""  # short: nothing to drop
-    assert question_focus("我家住在朝阳区，孩子今年上小学，老人身体也不好", terms, cfg) == ""  # no cue
-    assert question_focus("", terms, cfg) == ""
+    assert question_focus(*query_clauses(story, terms, cfg)) == "社保卡丢了怎么补办"  # fillers go too
+    assert question_focus(*query_clauses("医保卡丢了怎么补办", terms, cfg)) == ""  # short: nothing to drop
+    assert question_focus(*query_clauses("我家住在朝阳区，孩子今年上小学，老人身体也不好", terms, cfg)) == ""  # no cue
+    assert question_focus(*query_clauses("", terms, cfg)) == ""
