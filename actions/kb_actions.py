@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import render, runtime
 from actions.requests import open_question
 from actions.text import names_a_position, parse_option
-from actions.tickets import awaiting_confirmation, correct_ticket, is_correction, remind_ticket
+from actions.tickets import (asks_to_redo, awaiting_confirmation, correct_ticket, is_correction,
+                             remind_ticket)
 from knowledge.index import SearchResult
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,11 +45,21 @@ _FOLLOW_UP_WORDS = re.compile(
     "材料|资料|证件|东西|手续|流程|步骤|时间|多久|多长|几天|时限|地点|地方|哪里|哪儿|在哪|去哪|"
     "收费|费用|钱|花|电话|号码|条件|网上|线上|能|可以|办理|办|吗|呢|啊|呀|的|了|都|还|些|个|去|"
     r"[\s\W_]")
+_PARTICLES = re.compile("没有|[不没么嘛吧呗]")
+"""Sentence-final particles of a yes-no question ("需要户口本不", "要带照片没有")."""
 
 
 def is_bare_follow_up(text: str) -> bool:
     """Only follow-up words ("需要哪些材料？", "多少钱", "在哪里办"): nothing names a service."""
     return len(_FOLLOW_UP_WORDS.sub("", text)) <= 1
+
+
+def asks_only_about(text: str, words: List[str]) -> bool:
+    """Whether the text is ``words`` and follow-up words alone ("需要户口本不" with 户口本):
+    no other word ("补办户口本要什么材料") says it is about something else."""
+    for word in sorted(words, key=len, reverse=True):
+        text = text.replace(word, "")
+    return not _PARTICLES.sub("", _FOLLOW_UP_WORDS.sub("", text))
 
 
 def _service_words(tracker: Tracker) -> List[str]:
@@ -156,7 +167,7 @@ class ActionAnswerService(Action):
             dispatcher.utter_message(text=render.NOT_UNDERSTOOD)
             return []
         if awaiting_confirmation(tracker):
-            if is_correction(tracker):  # "电话改成…" at the read-back
+            if is_correction(tracker) or asks_to_redo(text):  # "电话改成…", "修改"
                 return correct_ticket(dispatcher, tracker)
             # Another question at the read-back: answer it, then ask to confirm again.
             return search_and_respond(dispatcher, tracker, text) + remind_ticket(dispatcher, tracker)
@@ -205,7 +216,7 @@ class ActionAnswerField(Action):
             return search_and_respond(dispatcher, tracker, text)
         entry = svc.kb.get_entry(current, include_unpublished=False) if current else None
         if entry is not None and _about_entry(words, entry):
-            if not words:
+            if not words or asks_only_about(text, _surface_words(tracker) + words):
                 return respond_with_entry(dispatcher, entry, fields)
             # Words the entry mentions ask about it, unless the KB is sure of another entry.
             result = svc.kb.search(text, top=5)

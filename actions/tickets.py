@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -94,6 +95,12 @@ class ActionConfirmTicket(Action):
 
 
 CORRECTION_CUES = ("改", "不对", "错", "应该是", "换成", "更正")
+REDO_RE = re.compile(
+    r"(?:(?:我要|我想|要|想|需要|帮我)?"
+    r"(?:修改|更正|改一下|改改|改|重新(?:填|写|登记|来|办)|重填|重写|重来|有错|填错了?|写错了?|"
+    r"说错了?|不对|改(?:个|一下)?(?:电话|号码|手机号?|区|内容))(?:一下)?(?:吧|呢|啊|呀)?)+")
+"""At the read-back, a wish to change the ticket that names no new value ("修改", the word the
+read-back itself offers, "改一下", "重新填"): the form starts again."""
 
 
 def awaiting_confirmation(tracker: Tracker) -> bool:
@@ -113,6 +120,11 @@ def is_correction(tracker: Tracker) -> bool:
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     named = bool(parse_phone(text) or _district(text))
     return named and (intent in ("inform", "deny") or any(c in text for c in CORRECTION_CUES))
+
+
+def asks_to_redo(text: str) -> bool:
+    """Whether ``text`` asks to change the read-back ticket without saying the new value."""
+    return REDO_RE.fullmatch(re.sub(r"[\s\W_]", "", text)) is not None
 
 
 def remind_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:

@@ -1,6 +1,8 @@
 """Handoff, preferences, repeat, the ticket form and the progress check."""
 from __future__ import annotations
 
+import pytest
+
 from actions.handoff import ActionHandoff
 from actions.preferences import ActionRepeat, ActionSetPreference
 from actions.progress import ActionReportProgress, ValidateProgressForm
@@ -79,6 +81,43 @@ def test_plain_deny_restarts_the_form(services, dispatcher):
                                                               events=read_back), {})
     assert any(e.get("event") == "followup" and e.get("name") == "complaint_form" for e in events)
     assert slots_of(events)["complaint_content"] is None
+
+
+@pytest.mark.parametrize("text,intent,action", [
+    ("修改", "nlu_fallback", "answer"), ("我要修改", "nlu_fallback", "answer"),
+    ("改一下", "ask_service", "answer"), ("重新填", "repeat", "repeat"),
+    ("写错了", "nlu_fallback", "answer"),
+])
+def test_asking_to_change_at_read_back_restarts_the_form(services, dispatcher, text, intent,
+                                                         action):
+    """"修改" is the word the read-back offers; NLU may take it for anything."""
+    from actions.kb_actions import ActionAnswerService
+    slots = {"complaint_content": "路灯坏了很久", "district": "海淀区", "contact_phone": "未提供",
+             "ticket_pending": True}
+    read_back = [{"event": "bot", "text": "请您核对", "data": {"custom": {"type": "ticket_confirm"}}}]
+    run = ActionAnswerService() if action == "answer" else ActionRepeat()
+    events = run.run(dispatcher, make_tracker(text, intent, slots=slots, events=read_back), {})
+    assert any(e.get("event") == "followup" and e.get("name") == "complaint_form" for e in events)
+    assert slots_of(events)["complaint_content"] is None
+    assert "重新登记" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize("text,redo", [
+    ("修改", True), ("不对，重新来", True), ("改个电话", True), ("写错了！", True),
+    ("再说一遍", False), ("重新说一遍", False), ("电话改成13900001111", False),
+    ("修改社保卡密码怎么办", False), ("", False),
+])
+def test_what_counts_as_asking_to_change(text, redo):
+    from actions.tickets import asks_to_redo
+    assert asks_to_redo(text) is redo
+
+
+def test_repeat_at_read_back_reads_it_again(services, dispatcher):
+    read_back = [{"event": "bot", "text": "请您核对", "data": {"custom": {"type": "ticket_confirm"}}}]
+    last = [{"text": "请您核对：诉求内容：路灯坏了", "custom": {"type": "ticket_confirm"}}]
+    events = ActionRepeat().run(dispatcher, make_tracker("再说一遍", "repeat", slots={
+        "ticket_pending": True, "last_answer": last}, events=read_back), {})
+    assert events == [] and dispatcher.messages[0]["text"].startswith("请您核对")
 
 
 def test_progress_check(services, dispatcher):

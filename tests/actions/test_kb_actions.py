@@ -178,6 +178,38 @@ def test_a_fee_word_is_a_follow_up_not_a_new_service(services, dispatcher):
         assert custom["type"] == "field" and custom["entry_id"] == current
 
 
+def test_a_yes_no_question_on_a_word_of_the_current_entry_is_a_follow_up(services, dispatcher,
+                                                                        monkeypatch):
+    """"需要户口本不" after a marriage answer that mentions 户口簿 asks about that answer, even
+    when the KB alone is sure of another entry (replacing a household register)."""
+    from knowledge.decide import Candidate, SearchResult
+    sure = SearchResult("x", "answer", (Candidate("elder-card", 0.95, "老年人优待证怎么办理？"),))
+    monkeypatch.setattr(services.kb, "search", lambda text, top=5: sure)
+    current = "card-reissue"  # its materials name 居民身份证原件
+    entities = [{"entity": "service", "value": "居民身份证", "start": 2, "end": 5}]
+    for text in ("需要身份证不", "要带身份证吗"):
+        entities[0]["start"] = text.index("身份证")
+        entities[0]["end"] = entities[0]["start"] + 3
+        tracker = make_tracker(text, "ask_materials", slots={"current_entry": current},
+                               entities=entities)
+        ActionAnswerField().run(dispatcher, tracker, {})
+        custom = dispatcher.messages[-1]["custom"]
+        assert custom["type"] == "field" and custom["entry_id"] == current, text
+    other = make_tracker("补办身份证要什么材料", "ask_materials", slots={"current_entry": current},
+                         entities=[{"entity": "service", "value": "身份证", "start": 2, "end": 5}])
+    ActionAnswerField().run(dispatcher, other, {})
+    assert dispatcher.messages[-1]["custom"]["entry_id"] == "elder-card"
+
+
+@pytest.mark.parametrize("text,words,only", [
+    ("需要户口本不", ["户口本"], True), ("要带照片没有", ["照片"], True),
+    ("补办户口本要什么材料", ["户口本"], False), ("户口本丢了怎么办", ["户口本"], False),
+])
+def test_asks_only_about(text, words, only):
+    from actions.kb_actions import asks_only_about
+    assert asks_only_about(text, words) is only
+
+
 @pytest.mark.parametrize("text,bare", [
     ("需要哪些材料？", True), ("多少钱", True), ("在哪里办", True), ("我想问一下流程", True),
     ("能网上办吗", True), ("养狗要办什么证", False), ("居住证需要什么材料", False),
