@@ -25,13 +25,19 @@ _PERSON_RE = re.compile(r"人工|转人工|真人|接线员")
 _REPEAT_RE = re.compile(r"再说一遍|再说一次|重复|没听清|重听")
 _SLOWER_RE = re.compile(r"慢一点|慢点|说慢")
 
+_URI_USER_RE = re.compile(r"(?:sips?|tel):([^@;>]+)")
+_COUNTRY_RE = re.compile(r"^(?:\+86|0086|86(?=1[3-9]\d{9}$|[1-9]\d{8,10}$))")
+_MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE_RE = re.compile(r"0[1-9]\d{8,10}")
+
 Ask = Callable[[str], Awaitable[Sequence[Mapping[str, Any]]]]
 """One dialogue turn: the caller's words in, the bot's messages (text, custom) out."""
 
 
 @dataclass(frozen=True)
 class CallEvent:
-    """What the caller did: ``start``, ``digits`` (keys), ``speech`` (text) or ``silence``."""
+    """What the caller did: ``start`` (its value the calling number or SIP From, if known),
+    ``digits`` (keys), ``speech`` (text) or ``silence``."""
 
     kind: str
     value: str = ""
@@ -63,6 +69,7 @@ class CallState:
     silences: int = 0
     rate: str = "normal"
     pending: str = ""  # digits entered, waiting for confirmation
+    caller: str = ""  # the caller's own number, offered when a contact phone is asked for
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON-ready."""
@@ -73,6 +80,20 @@ class CallState:
         """Rebuild from ``to_dict`` (unknown keys ignored)."""
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
+
+
+def caller_number(raw: str) -> str:
+    """The caller's number, if it is a mainland mobile or a landline with its area code, from
+    a plain number, a ``tel:`` or ``sip:`` URI or a SIP From header, with or without +86;
+    "" for anonymous callers, extensions and anything else."""
+    found = _URI_USER_RE.search(raw or "")
+    digits = re.sub(r"[\s()-]", "", found.group(1) if found else (raw or ""))
+    national = _COUNTRY_RE.sub("", digits)
+    if _MOBILE_RE.fullmatch(national):
+        return national
+    if national != digits and not national.startswith("0"):
+        national = "0" + national  # +86 10 … drops the trunk 0 of 010
+    return national if _LANDLINE_RE.fullmatch(national) else ""
 
 
 class CallFlow:
@@ -88,6 +109,7 @@ class CallFlow:
         """The next step for ``event``; ``state`` is updated in place."""
         value = event.value.strip()
         if event.kind == "start":
+            state.caller = caller_number(value)
             return await self._start(state)
         if event.kind == "silence":
             return self._silence(state)
@@ -182,8 +204,13 @@ class CallFlow:
         messages = list(await self.ask(text))
         customs = [m.get("custom") or {} for m in messages]
         kinds = [c.get("type") for c in customs]
+        said = " ".join(m.get("text", "") for m in messages if m.get("text"))
         if "handoff" in kinds:
             return self._transfer(state)
+        if "ticket_confirm" in kinds:  # the read-back (after any answer given with it)
+            state.mode = "choose"
+            state.keys = {"1": f"say:{P.SAY_CONFIRM}", "2": f"say:{P.SAY_CHANGE}"}
+            return self._say(state, Prompt.of(said, P.TICKET_KEYS))
         for custom in customs:
             if custom.get("type") in ("guide", "answer") and custom.get("entry_id"):
                 full = next((m.get("text", "") for m in messages
@@ -197,8 +224,13 @@ class CallFlow:
                 state.keys[str(len(titles) + 1)] = f"say:{P.NONE_OF_THESE}"
                 return self._say(state, Prompt.of(P.CHOOSE_TITLE, *P.numbered(titles),
                                                   P.option(P.NONE_OF_THESE, str(len(titles) + 1))))
-        said = " ".join(m.get("text", "") for m in messages if m.get("text"))
         if any(c.get("type") == "ask" and c.get("slot") == "contact_phone" for c in customs):
+            if state.caller:
+                state.pending, state.mode = state.caller, "confirm"
+                state.keys = {"1": "confirm", "2": "reenter"}
+                return self._say(state, Prompt.of(
+                    said, P.USE_CALLER.format(digits=P.group_digits(state.caller)),
+                    P.CALLER_KEYS))
             state.mode, state.keys = "digits", {}
             return self._say(state, Prompt.of(said, P.DIGITS_ENTRY))
         if "none" in kinds or not said:

@@ -153,7 +153,7 @@ class JambonzInput(ChannelInput):
     async def call(self, request: web.Request) -> web.Response:
         """``session-new``: greet the caller."""
         start = CallStart.parse(await read_json(request))
-        return await self._advance(start.call_sid, CallEvent("start"))
+        return await self._advance(start.call_sid, CallEvent("start", start.caller))
 
     async def gather(self, request: web.Request) -> web.Response:
         """Keys, speech or silence."""

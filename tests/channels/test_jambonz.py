@@ -207,8 +207,8 @@ def test_off_without_credentials() -> None:
     assert not JambonzInput().enabled and JambonzInput("u", "p").enabled
 
 
-async def test_a_number_asked_for_is_typed_with_hash_and_read_back(aiohttp_client, engine,
-                                                                    seeded_kb, schemas) -> None:
+async def _asking_for_a_phone(aiohttp_client: Any, engine: Any) -> Tuple[Any, ScriptedDialogue]:
+    """A channel whose dialogue asks for a contact phone after "留言"."""
     from bot.channels.base import BotMessage, TurnResult
 
     client, _, dialogue = await instance(aiohttp_client, engine, speech=True)
@@ -222,15 +222,33 @@ async def test_a_number_asked_for_is_typed_with_hash_and_read_back(aiohttp_clien
         return await original(msg)
 
     dialogue.handle = handle
-    await post(client, schemas, "call", session_new("call-d"), "session-new")
+    return client, dialogue
+
+
+async def test_a_number_asked_for_is_typed_with_hash_and_read_back(aiohttp_client, engine,
+                                                                    seeded_kb, schemas) -> None:
+    client, dialogue = await _asking_for_a_phone(aiohttp_client, engine)
+    await post(client, schemas, "call", dict(session_new("call-d"), **{"from": "anonymous"}),
+               "session-new")
     entry = await post(client, schemas, "gather", gather("call-d", speech="留言"), "gather")
     assert entry[0]["finishOnKey"] == "#" and entry[0]["maxDigits"] >= 11
     assert entry[0]["input"] == ["digits"] and "numDigits" not in entry[0]
-    back = await post(client, schemas, "gather", gather("call-d", digits="13800138000"), "gather")
-    assert "幺三八，零零幺三，八零零零" in spoken(back) and back[0]["numDigits"] == 1
+    back = await post(client, schemas, "gather", gather("call-d", digits="13912345678"), "gather")
+    assert "幺三九，幺二三四，五六七八" in spoken(back) and back[0]["numDigits"] == 1
     done = await post(client, schemas, "gather", gather("call-d", digits="1"), "gather")
-    assert dialogue.calls[-1].text == "13800138000"
+    assert dialogue.calls[-1].text == "13912345678"
     assert done[0]["verb"] == "gather" and "<speak>答：" in spoken(done)
+
+
+async def test_the_callers_own_number_is_offered_as_the_contact_phone(aiohttp_client, engine,
+                                                                      seeded_kb, schemas) -> None:
+    client, dialogue = await _asking_for_a_phone(aiohttp_client, engine)
+    await post(client, schemas, "call", dict(session_new("call-e"), **{"from": "+8613800138000"}),
+               "session-new")
+    offer = await post(client, schemas, "gather", gather("call-e", speech="留言"), "gather")
+    assert "幺三八，零零幺三，八零零零" in spoken(offer) and offer[0]["numDigits"] == 1
+    await post(client, schemas, "gather", gather("call-e", digits="1"), "gather")
+    assert dialogue.calls[-1].text == "13800138000"
 
 
 async def test_prompts_in_govbots_own_voice_are_signed_8_khz_recordings(

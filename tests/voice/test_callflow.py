@@ -211,3 +211,65 @@ def test_hash_alone_leaves_no_number() -> None:
     flow, state = CallFlow(FakeCatalog(), dialogue, speech=True), CallState()
     run(flow, state, CallEvent("start"), CallEvent("speech", "留言"), digits(""))
     assert dialogue.asked == ["留言", "不留"]
+
+
+def test_the_callers_own_number_is_offered_and_one_key_takes_it() -> None:
+    dialogue = FakeDialogue({"留言": ASK_PHONE, "13800138000": [{"text": "请您核对"}]})
+    flow, state = CallFlow(FakeCatalog(), dialogue, speech=True), CallState()
+    _, offer, done = run(flow, state, CallEvent("start", "<sip:+8613800138000@sbc>"),
+                         CallEvent("speech", "留言"), digits("1"))
+    assert "幺三八，零零幺三，八零零零" in offer.prompt.text() and offer.max_digits == 1
+    assert offer.prompt.parts[-1] == "用这个号码，请按一；换一个号码或者不留电话，请按二。"
+    assert dialogue.asked == ["留言", "13800138000"] and "请您核对" in done.prompt.text()
+
+
+def test_another_number_or_none_instead_of_the_callers() -> None:
+    dialogue = FakeDialogue({"留言": ASK_PHONE, "13912345678": [{"text": "请您核对"}]})
+    flow, state = CallFlow(FakeCatalog(), dialogue, speech=True), CallState()
+    _, _, entry, back, _ = run(flow, state, CallEvent("start", "13800138000"),
+                               CallEvent("speech", "留言"), digits("2"), digits("13912345678#"),
+                               digits("1"))
+    assert entry.finish_on_key == "#" and "不留电话" in entry.prompt.text()
+    assert "幺三九" in back.prompt.text() and dialogue.asked == ["留言", "13912345678"]
+
+
+def test_an_anonymous_caller_types_the_number() -> None:
+    flow, state = CallFlow(FakeCatalog(), FakeDialogue({"留言": ASK_PHONE}), speech=True), CallState()
+    _, ask = run(flow, state, CallEvent("start", "sip:anonymous@anonymous.invalid"),
+                 CallEvent("speech", "留言"))
+    assert ask.finish_on_key == "#" and state.caller == ""
+
+
+@pytest.mark.parametrize("raw,number", [
+    ("13800138000", "13800138000"), ("+8613800138000", "13800138000"),
+    ("008613800138000", "13800138000"), ('"张" <sip:+8613800138000@sbc;user=phone>', "13800138000"),
+    ("tel:+86-10-12345678", "01012345678"), ("+861012345678", "01012345678"),
+    ("02112345678", "02112345678"), ("anonymous", ""), ("sip:1001@pbx", ""), ("12345678", ""),
+    ("123456789", ""), ("+14155550100", ""), ("", ""), ("1" * 300, ""),
+])
+def test_caller_numbers(raw, number) -> None:
+    from voice.callflow import caller_number
+    assert caller_number(raw) == number
+
+
+READ_BACK_MSG = [{"text": "请您核对：诉求内容：路灯坏了；所在区：朝阳区；联系电话：13800138000。",
+                  "custom": {"type": "ticket_confirm"}}]
+
+
+@pytest.mark.parametrize("key,said", [("1", "确认"), ("2", "修改")])
+def test_the_read_back_is_confirmed_or_changed_by_a_key(key, said) -> None:
+    dialogue = FakeDialogue({"路灯坏了": READ_BACK_MSG})
+    flow, state = CallFlow(FakeCatalog(), dialogue, speech=True), CallState()
+    _, back, _ = run(flow, state, CallEvent("start"), CallEvent("speech", "路灯坏了"),
+                     digits(key))
+    assert back.prompt.parts[-1] == "确认提交，请按一；需要修改，请按二。" and back.speech
+    assert dialogue.asked == ["路灯坏了", said]
+
+
+def test_an_answer_given_at_the_read_back_is_followed_by_the_read_back() -> None:
+    dialogue = FakeDialogue({"身份证丢了": GUIDE + [{"text": "另外，您刚才登记的内容还没有提交。"}]
+                             + READ_BACK_MSG})
+    flow, state = CallFlow(FakeCatalog(), dialogue, speech=True), CallState()
+    _, step = run(flow, state, CallEvent("start"), CallEvent("speech", "身份证丢了"))
+    text = step.prompt.text()
+    assert "工本费四十元" in text and "请您核对" in text and state.mode == "choose"
