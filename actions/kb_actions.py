@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import render, runtime
+from actions.browse import show_topic, typed_topic
 from actions.requests import open_question
 from actions.text import names_a_position, parse_option
 from actions.tickets import (asks_to_redo, awaiting_confirmation, correct_ticket, is_correction,
@@ -171,6 +172,9 @@ class ActionAnswerService(Action):
                 return correct_ticket(dispatcher, tracker)
             # Another question at the read-back: answer it, then ask to confirm again.
             return search_and_respond(dispatcher, tracker, text) + remind_ticket(dispatcher, tracker)
+        topic = typed_topic(tracker, text)
+        if topic:  # "社保" right after the topics were offered
+            return show_topic(dispatcher, topic)
         candidates = tracker.get_slot("candidates")
         if candidates and ORDINAL_RE.fullmatch(text.strip(" 。.")):
             # "2" or "第二个" right after a clarify is a choice, whatever NLU thought.

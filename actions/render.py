@@ -100,6 +100,28 @@ def candidates_message(result: SearchResult) -> Dict[str, Any]:
             "custom": {"type": "candidates", "candidates": items}}
 
 
+def topics_message(topics: Sequence[str], unknown: str = "") -> Dict[str, Any]:
+    """The topics a resident who cannot name the service picks from (and a way to a person)."""
+    lead = f"没有找到“{unknown}”这个类别。" if unknown else "没关系。"
+    text = (f"{lead}您可以直接说说遇到了什么事，比如“补办身份证”“养老金认证”“看病报销”；"
+            f"也可以选一个类别，我列出常见问题：\n" + "、".join(topics))
+    buttons = [{"title": t, "payload": "/browse_topic" + json.dumps({"topic": t}, ensure_ascii=False)}
+               for t in topics] + [HUMAN_BUTTON]
+    return {"text": text, "buttons": buttons, "custom": {"type": "topics", "topics": list(topics)}}
+
+
+def topic_entries_message(topic: str, entries: Sequence[Sequence[str]]) -> Dict[str, Any]:
+    """A topic's common questions, numbered, chosen like an offer (by tap, "2" or "第二个")."""
+    items = [{"n": i, "id": entry_id, "title": title}
+             for i, (entry_id, title) in enumerate(entries, 1)]
+    lines = "\n".join(f"{it['n']}. {it['title']}" for it in items)
+    buttons = [{"title": f"{it['n']}. {it['title']}",
+                "payload": "/choose_option" + json.dumps({"option": str(it["n"])})} for it in items]
+    return {"text": f"“{topic}”方面的常见问题，请说序号或点选：\n{lines}",
+            "buttons": buttons + [HUMAN_BUTTON],
+            "custom": {"type": "topic_entries", "topic": topic, "candidates": items}}
+
+
 def none_of_these_message(hotline: str) -> Dict[str, Any]:
     """"都不是": sorry, and the ways on (another wording, a person, the hotline)."""
     return {"text": (f"抱歉，没有找到您要的内容。您可以换个说法再问一次。{LEAVE_HINT}"

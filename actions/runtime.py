@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from knowledge.catalog import KbCatalog
 from knowledge.records import Records
 from knowledge.service import KnowledgeService
 
@@ -23,6 +24,11 @@ class Services:
     kb: KnowledgeService
     records: Records
     hotline: str = "12345"
+    catalog: Optional[KbCatalog] = None  # built on the KB's engine when not given
+
+    def __post_init__(self) -> None:
+        if self.catalog is None:
+            object.__setattr__(self, "catalog", KbCatalog(self.kb.engine))
 
 
 _LOCK = threading.Lock()

@@ -36,7 +36,9 @@ class ValidateComplaintForm(FormValidationAction):
 
     def validate_complaint_content(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "").strip()
+        if value is None:  # cleared to start the form again: nothing was said for it
+            return {"complaint_content": None}
+        text = str(value).strip()
         if len(text) < (2 if ticket_kind(tracker) == QUESTION else 4):
             dispatcher.utter_message(text="请再具体说说是什么事情，例如时间、地点和问题。")
             return {"complaint_content": None}
@@ -51,14 +53,18 @@ class ValidateComplaintForm(FormValidationAction):
 
     def validate_district(self, value: Any, dispatcher: CollectingDispatcher,
                           tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        district = _district(str(value or ""))
+        if value is None:
+            return {"district": None}
+        district = _district(str(value))
         if district is None:
             dispatcher.utter_message(text="没有听清是哪个区，请说出区的名字，例如“海淀区”。")
         return {"district": district}
 
     def validate_contact_phone(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        text = str(value or "")
+        if value is None:
+            return {"contact_phone": None}
+        text = str(value)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         phone = parse_phone(text)
         if phone:

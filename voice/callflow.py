@@ -207,6 +207,8 @@ class CallFlow:
         said = " ".join(m.get("text", "") for m in messages if m.get("text"))
         if "handoff" in kinds:
             return self._transfer(state)
+        if "topics" in kinds:  # the caller cannot name the service: the keypad menu of topics
+            return self._say(state, Prompt.of(P.TOPICS).then(await self._root(state)))
         if "ticket_confirm" in kinds:  # the read-back (after any answer given with it)
             state.mode = "choose"
             state.keys = {"1": f"say:{P.SAY_CONFIRM}", "2": f"say:{P.SAY_CHANGE}"}

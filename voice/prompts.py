@@ -35,6 +35,7 @@ CALLER_KEYS = "用这个号码，请按1；换一个号码或者不留电话，�
 TICKET_KEYS = "确认提交，请按1；需要修改，请按2。"
 SAY_CONFIRM = "确认"
 SAY_CHANGE = "修改"
+TOPICS = "没关系，我们按业务类别来找。"
 MAX_ENTRY_DIGITS = 20
 CHOOSE_TITLE = "您想问的是下面哪一个？"
 NONE_OF_THESE = "都不是"

@@ -102,7 +102,7 @@ export function speechText(message, view) {
       if (f[key]) parts.push(label + "：" + String(f[key]) + "。");
     }
   }
-  if (custom.type === "candidates") {
+  if (numberedList(custom)) {
     parts[0] = visibleText(message);
     choices(message).forEach((b, i) => parts.push((i + 1) + "，" + plainTitle(b.title) + "。"));
     const rest = others(message).map((b) => b.title);
@@ -113,6 +113,11 @@ export function speechText(message, view) {
 
 function speaker(label) {
   return el("p", { className: "speaker" }, label, el("span", { className: "visually-hidden", text: "：" }));
+}
+
+// A clarification, or a topic's common questions: numbered choices.
+function numberedList(custom) {
+  return custom.type === "candidates" || custom.type === "topic_entries";
 }
 
 // A clarification's numbered choices, and its other buttons ("都不是", "转人工").
@@ -139,7 +144,7 @@ export function renderUser(text, id) {
 export function renderBot(message, ctx) {
   const prefix = "m" + (++serial);
   const custom = message.custom || {};
-  const candidates = custom.type === "candidates";
+  const candidates = numberedList(custom);
   const full = el("div", { className: "msg-full", id: prefix + "-full" },
     paragraphs(candidates ? visibleText(message) : message.text));
   if (custom.type === "guide") full.append(guideCard(custom, prefix));

@@ -47,8 +47,8 @@ def split_text(text: str, limit: int = MAX_BYTES) -> List[str]:
 def _message_text(message: BotMessage, full: bool) -> str:
     custom = message.custom or {}
     kind = custom.get("type")
-    if kind == "candidates":
-        lines = [message.text.split("\n", 1)[0].replace("请说序号或点选：", "").rstrip("：:")]
+    if kind in ("candidates", "topic_entries"):
+        lines = [message.text.split("\n", 1)[0].replace("请说序号或点选：", "").rstrip("：:，,")]
         for item in custom.get("candidates") or []:
             lines.append(f"回复{item.get('n')}：{item.get('title')}")
         lines.append("回复0：转人工")
@@ -58,7 +58,7 @@ def _message_text(message: BotMessage, full: bool) -> str:
         short = str(custom.get("short") or "")
         if short and len(text) > SHORT_CHARS:
             return f"{short}\n{DETAIL_HINT}"
-    if message.buttons and kind not in ("none", "handoff"):
+    if message.buttons and kind not in ("none", "handoff", "topics"):  # topics: listed in the text
         lines = [text] + [f"回复{b.title}" if b.title[:1].isdigit() else f"回复“{b.title}”"
                           for b in message.buttons]
         return "\n".join(lines)

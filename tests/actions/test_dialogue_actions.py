@@ -73,6 +73,17 @@ def test_ticket_read_back_correct_and_submit(services, dispatcher):
     assert slots_of(events)["ticket_pending"] is False
 
 
+def test_slots_cleared_for_a_restart_are_not_taken_for_answers(services, dispatcher):
+    """Starting the form again clears its slots; the validators then see None for each, and
+    must neither complain nor take the "不对" that restarted it for a refused phone."""
+    form = ValidateComplaintForm()
+    deny = make_tracker("不对", "deny")
+    assert form.validate_complaint_content(None, dispatcher, deny, {}) == {"complaint_content": None}
+    assert form.validate_district(None, dispatcher, deny, {}) == {"district": None}
+    assert form.validate_contact_phone(None, dispatcher, deny, {}) == {"contact_phone": None}
+    assert dispatcher.messages == []
+
+
 def test_plain_deny_restarts_the_form(services, dispatcher):
     slots = {"complaint_content": "路灯坏了很久", "district": "海淀区", "contact_phone": "未提供",
              "ticket_pending": True}

@@ -273,3 +273,13 @@ def test_an_answer_given_at_the_read_back_is_followed_by_the_read_back() -> None
     _, step = run(flow, state, CallEvent("start"), CallEvent("speech", "身份证丢了"))
     text = step.prompt.text()
     assert "工本费四十元" in text and "请您核对" in text and state.mode == "choose"
+
+
+def test_a_caller_who_cannot_name_the_service_gets_the_topic_menu() -> None:
+    topics = [{"text": "没关系。您可以直接说说遇到了什么事……", "custom": {"type": "topics",
+                                                             "topics": ["社保", "医保"]}}]
+    flow, state = CallFlow(FakeCatalog(), FakeDialogue({"不知道该问啥": topics}), speech=True), CallState()
+    _, menu, category = run(flow, state, CallEvent("start"), CallEvent("speech", "不知道该问啥"),
+                            digits("1"))
+    assert menu.prompt.parts[0] == "没关系，我们按业务类别来找。" and "请选择业务类别。" in menu.prompt.parts
+    assert "类一，请按一" in menu.prompt.text() and "问题一之一" in category.prompt.text()

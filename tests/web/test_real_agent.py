@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.web.helpers import ask, run_axe
+from tests.web.helpers import ask, run_axe, wait_replies
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,6 +36,24 @@ def test_answer_follow_up_clarify_choose_through_rasa(page, axe_source):
     ask(page, "2")
     last = page.locator("#log-list > li.msg-bot").last.inner_text()
     assert title[-5:] in last, (title, last)
+    assert run_axe(page, axe_source) == []
+    assert page.errors == []
+
+
+def test_a_resident_who_cannot_name_the_service_browses_by_topic(page, axe_source):
+    ask(page, "我也不知道该问啥")
+    topics = page.locator("#log-list > li.msg-bot").last.locator(".msg-actions button")
+    assert topics.first.inner_text() == "社保" and topics.last.inner_text() == "转人工"
+    before = page.locator("#log-list > li.msg-bot").count()
+    topics.filter(has_text="医保").first.click()
+    wait_replies(page, before + 1)
+    entries = page.locator("#log-list > li.msg-bot").last.locator(".candidate")
+    assert entries.count() >= 3
+    title = entries.nth(1).inner_text().strip().splitlines()[-1].strip("？? ")
+    entries.nth(1).focus()
+    page.keyboard.press("Enter")  # by keyboard alone
+    wait_replies(page, before + 2)
+    assert title[-5:] in page.locator("#log-list > li.msg-bot").last.inner_text()
     assert run_axe(page, axe_source) == []
     assert page.errors == []
 
