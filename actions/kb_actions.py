@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import render, runtime
 from actions.browse import show_topic, typed_topic
 from actions.requests import open_question
-from actions.text import names_a_position, parse_option
+from actions.text import asks_only_about, is_bare_follow_up, names_a_position, parse_option
 from actions.tickets import (asks_to_redo, awaiting_confirmation, correct_ticket, is_correction,
                              remind_ticket)
 from knowledge.index import SearchResult
@@ -41,28 +41,6 @@ FIELD_WORDS = frozenset({"收费", "费用", "要钱", "工本费", "材料", "�
 SHORT_REPLY_CHARS = 12
 """A reply to an offer this short that shares words with one offered title picks it ("租房")."""
 ASK_WHICH = "请问您要办理哪项业务？例如“补办社保卡”“申领老年卡”，我再告诉您{what}。"
-_FOLLOW_UP_WORDS = re.compile(
-    "请问|麻烦|我想|想|问一下|问问|一下|那个|这个|那|这|需要|得|要|带|准备|提供|交|哪些|什么|啥|哪个|多少|几|怎么|咋|如何|"
-    "材料|资料|证件|东西|手续|流程|步骤|时间|多久|多长|几天|时限|地点|地方|哪里|哪儿|在哪|去哪|"
-    "收费|费用|钱|花|电话|号码|条件|网上|线上|能|可以|办理|办|吗|呢|啊|呀|的|了|都|还|些|个|去|"
-    r"[\s\W_]")
-_PARTICLES = re.compile("没有|[不没么嘛吧呗]")
-"""Sentence-final particles of a yes-no question ("需要户口本不", "要带照片没有")."""
-
-
-def is_bare_follow_up(text: str) -> bool:
-    """Only follow-up words ("需要哪些材料？", "多少钱", "在哪里办"): nothing names a service."""
-    return len(_FOLLOW_UP_WORDS.sub("", text)) <= 1
-
-
-def asks_only_about(text: str, words: List[str]) -> bool:
-    """Whether the text is ``words`` and follow-up words alone ("需要户口本不" with 户口本):
-    no other word ("补办户口本要什么材料") says it is about something else."""
-    for word in sorted(words, key=len, reverse=True):
-        text = text.replace(word, "")
-    return not _PARTICLES.sub("", _FOLLOW_UP_WORDS.sub("", text))
-
-
 def _service_words(tracker: Tracker) -> List[str]:
     return [str(e.get("value", "")) for e in tracker.latest_message.get("entities", [])
             if e.get("entity") in ("service", "department")
@@ -202,6 +180,21 @@ def pick_by_words(dispatcher: CollectingDispatcher, tracker: Tracker, text: str,
     return respond_with_entry(dispatcher, entries[index], fields)
 
 
+def reoffer(dispatcher: CollectingDispatcher, candidates: List[str],
+            fields: List[str]) -> Optional[List[EventType]]:
+    """Ask which offered entry a field question is about; the choice answers that field
+    (None: none of them is published any more)."""
+    svc = runtime.services()
+    entries = [e for e in (svc.kb.get_entry(c, include_unpublished=False) for c in candidates) if e]
+    if not entries:
+        return None
+    message = render.field_offer_message(entries, fields)
+    _send(dispatcher, [message])
+    return [SlotSet("candidates", [e["id"] for e in entries]),
+            SlotSet("pending_field", ",".join(fields) if fields else None),
+            SlotSet("last_answer", [message])]
+
+
 class ActionAnswerField(Action):
     """Answer "要带什么材料/要多久/在哪办/收费吗" from the current entry's guide fields."""
 
@@ -218,6 +211,11 @@ class ActionAnswerField(Action):
         words = _service_words(tracker)
         if words and _names_only(text, _surface_words(tracker) + words):  # "身份证" alone names a service, asks no field
             return search_and_respond(dispatcher, tracker, text)
+        offered = tracker.get_slot("candidates")
+        if offered and not words and is_bare_follow_up(text):  # "在哪领" while entries are on offer
+            events = reoffer(dispatcher, offered, fields)
+            if events is not None:
+                return events
         entry = svc.kb.get_entry(current, include_unpublished=False) if current else None
         if entry is not None and _about_entry(words, entry):
             if not words or asks_only_about(text, _surface_words(tracker) + words):

@@ -5,6 +5,7 @@ import json
 import logging
 from typing import Any, Dict, List, Mapping, Sequence
 
+from knowledge.decide import Candidate
 from knowledge.index import SearchResult
 from knowledge.models import GUIDE_FIELDS, LIST_FIELDS
 from knowledge.schema import guide_fields
@@ -98,6 +99,16 @@ def candidates_message(result: SearchResult) -> Dict[str, Any]:
     buttons += [NONE_OF_THESE_BUTTON, HUMAN_BUTTON]
     return {"text": f"您想问的是下面哪一个？请说序号或点选：\n{lines}", "buttons": buttons,
             "custom": {"type": "candidates", "candidates": items}}
+
+
+def field_offer_message(entries: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> Dict[str, Any]:
+    """A field question while entries are on offer ("在哪领"): which of them, the offer kept."""
+    what = "、".join(LABELS[f] for f in fields) if fields else "办理方法"
+    offer = SearchResult("", "clarify", tuple(Candidate(str(e["id"]), 0.0, str(e["question"]))
+                                              for e in entries))
+    message = candidates_message(offer)
+    message["text"] = message["text"].replace("您想问的是下面哪一个？", f"您想问下面哪一项的{what}？", 1)
+    return message
 
 
 def topics_message(topics: Sequence[str], unknown: str = "") -> Dict[str, Any]:

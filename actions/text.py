@@ -136,3 +136,25 @@ def parse_district(text: str, districts: Sequence[str], aliases: Mapping[str, st
         if alias in (text or ""):
             return aliases[alias]
     return None
+
+
+_FOLLOW_UP_WORDS = re.compile(
+    "请问|麻烦|我想|想|问一下|问问|一下|那个|这个|那|这|需要|得|要|带|准备|提供|交|哪些|什么|啥|哪个|多少|几|怎么|咋|如何|"
+    "材料|资料|证件|东西|手续|流程|步骤|时间|多久|多长|几天|时限|地点|地方|哪里|哪儿|在哪|去哪|"
+    "收费|费用|钱|花|电话|号码|条件|网上|线上|能|可以|办理|办|吗|呢|啊|呀|的|了|都|还|些|个|去|"
+    r"[\s\W_]")
+_PARTICLES = re.compile("没有|[不没么嘛吧呗]")
+"""Sentence-final particles of a yes-no question ("需要户口本不", "要带照片没有")."""
+
+
+def is_bare_follow_up(text: str) -> bool:
+    """Only follow-up words ("需要哪些材料？", "多少钱", "在哪里办"): nothing names a service."""
+    return len(_FOLLOW_UP_WORDS.sub("", text)) <= 1
+
+
+def asks_only_about(text: str, words: Sequence[str]) -> bool:
+    """Whether the text is ``words`` and follow-up words alone ("需要户口本不" with 户口本):
+    no other word ("补办户口本要什么材料") says it is about something else."""
+    for word in sorted(words, key=len, reverse=True):
+        text = text.replace(word, "")
+    return not _PARTICLES.sub("", _FOLLOW_UP_WORDS.sub("", text))

@@ -201,25 +201,6 @@ def test_a_yes_no_question_on_a_word_of_the_current_entry_is_a_follow_up(service
     assert dispatcher.messages[-1]["custom"]["entry_id"] == "elder-card"
 
 
-@pytest.mark.parametrize("text,words,only", [
-    ("需要户口本不", ["户口本"], True), ("要带照片没有", ["照片"], True),
-    ("补办户口本要什么材料", ["户口本"], False), ("户口本丢了怎么办", ["户口本"], False),
-])
-def test_asks_only_about(text, words, only):
-    from actions.kb_actions import asks_only_about
-    assert asks_only_about(text, words) is only
-
-
-@pytest.mark.parametrize("text,bare", [
-    ("需要哪些材料？", True), ("多少钱", True), ("在哪里办", True), ("我想问一下流程", True),
-    ("能网上办吗", True), ("养狗要办什么证", False), ("居住证需要什么材料", False),
-    ("社保卡要带什么", False),
-])
-def test_a_bare_follow_up_names_no_service(text, bare):
-    from actions.kb_actions import is_bare_follow_up
-    assert is_bare_follow_up(text) is bare
-
-
 def test_every_offer_ends_with_none_of_these_and_a_person(services, dispatcher):
     events = ActionAnswerService().run(dispatcher, make_tracker("社保卡", "ask_service"), {})
     message = dispatcher.messages[-1]
@@ -283,3 +264,22 @@ def test_every_question_is_logged_with_the_decision(services, dispatcher):
     with session_scope(services.records.engine) as session:
         offered = session.scalar(select(Question.offered).where(Question.decision == "clarify"))
     assert offered == ids
+
+
+def test_a_field_question_while_entries_are_on_offer_asks_which_and_keeps_the_offer(
+        services, dispatcher):
+    events = ActionAnswerService().run(dispatcher, make_tracker("社保卡", "ask_service", slots={
+        "current_entry": "elder-card"}), {})
+    offered = slots_of(events)["candidates"]
+    out = type(dispatcher)()
+    asked = ActionAnswerField().run(out, make_tracker("在哪领", "ask_place_hours", slots={
+        "candidates": offered, "current_entry": "elder-card"}), {})
+    message = out.messages[0]
+    assert message["text"].startswith("您想问下面哪一项的办理地点、办理时间？")
+    assert [c["id"] for c in message["custom"]["candidates"]] == offered
+    assert slots_of(asked)["pending_field"] == "place,hours"
+    picked = type(dispatcher)()
+    ActionAnswerService().run(picked, make_tracker("1", "choose_option", slots={
+        "candidates": offered, "pending_field": "place,hours"}), {})
+    assert picked.messages[0]["custom"]["type"] == "field"
+    assert picked.messages[0]["custom"]["entry_id"] == offered[0]

@@ -75,3 +75,22 @@ def test_parse_district():
     assert parse_district("我在朝阳区", districts, aliases) == "朝阳区"
     assert parse_district("住海淀那边", districts, aliases) == "海淀区"
     assert parse_district("不知道", districts, aliases) is None
+
+
+@pytest.mark.parametrize("text,bare", [
+    ("需要哪些材料？", True), ("多少钱", True), ("在哪里办", True), ("我想问一下流程", True),
+    ("能网上办吗", True), ("养狗要办什么证", False), ("居住证需要什么材料", False),
+    ("社保卡要带什么", False),
+])
+def test_a_bare_follow_up_names_no_service(text, bare):
+    from actions.text import is_bare_follow_up
+    assert is_bare_follow_up(text) is bare
+
+
+@pytest.mark.parametrize("text,words,only", [
+    ("需要户口本不", ["户口本"], True), ("要带照片没有", ["照片"], True),
+    ("补办户口本要什么材料", ["户口本"], False), ("户口本丢了怎么办", ["户口本"], False),
+])
+def test_asks_only_about(text, words, only):
+    from actions.text import asks_only_about
+    assert asks_only_about(text, words) is only
