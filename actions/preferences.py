@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.render import NOT_UNDERSTOOD, as_dispatch
+from actions.render import NOT_UNDERSTOOD, as_dispatch, say_again
 from actions.tickets import asks_to_redo, awaiting_confirmation, correct_ticket
 
 _LOGGER = logging.getLogger(__name__)
@@ -61,10 +61,5 @@ class ActionRepeat(Action):
             domain: Dict[Text, Any]) -> List[EventType]:
         if awaiting_confirmation(tracker) and asks_to_redo(tracker.latest_message.get("text") or ""):
             return correct_ticket(dispatcher, tracker)  # "重新填" at the read-back
-        last = tracker.get_slot("last_answer") or []
-        if not last:
-            dispatcher.utter_message(text="我们还没有开始问答。请说出您想咨询的事情。")
-            return []
-        for message in last:
-            dispatcher.utter_message(**as_dispatch(message))
+        say_again(dispatcher, tracker.get_slot("last_answer") or [])
         return []

@@ -155,6 +155,17 @@ def out_of_scope_message(hotline: str) -> Dict[str, Any]:
                      f"也可以拨打 {hotline} 热线。"), "custom": {"type": "out_of_scope"}}
 
 
+NOTHING_TO_REPEAT = "我们还没有开始问答。请说出您想咨询的事情。"
+
+
+def say_again(dispatcher: Any, last: Sequence[Mapping[str, Any]]) -> None:
+    """Send the last answer again (``last_answer``), or say there is none yet."""
+    if not last:
+        dispatcher.utter_message(text=NOTHING_TO_REPEAT)
+    for message in last:
+        dispatcher.utter_message(**as_dispatch(message))
+
+
 def as_dispatch(message: Mapping[str, Any]) -> Dict[str, Any]:
     """Keyword arguments for ``dispatcher.utter_message``."""
     kwargs: Dict[str, Any] = {"text": message.get("text", "")}

@@ -183,6 +183,10 @@ def submit_ticket(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Ev
     return clear_ticket() + ([SlotSet("open_question", None)] if kind == QUESTION else [])
 
 
+HUH_RE = re.compile(r"[啊嗯哈哦呃噢唔][？?]+")
+"""A bare interjection asked as a question: "huh?", not "yes"."""
+
+
 class ActionHandleYesNo(Action):
     """"是/确认" and "不/修改": confirm or correct a pending ticket, otherwise move on."""
 
@@ -192,6 +196,10 @@ class ActionHandleYesNo(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
             domain: Dict[Text, Any]) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if HUH_RE.fullmatch((tracker.latest_message.get("text") or "").strip()):
+            # "啊？" is no yes: the resident did not hear (a read-back is read again, not sent)
+            render.say_again(dispatcher, tracker.get_slot("last_answer") or [])
+            return []
         if awaiting_confirmation(tracker):
             if intent == "affirm":
                 return submit_ticket(dispatcher, tracker)

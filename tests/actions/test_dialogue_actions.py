@@ -131,6 +131,22 @@ def test_repeat_at_read_back_reads_it_again(services, dispatcher):
     assert events == [] and dispatcher.messages[0]["text"].startswith("请您核对")
 
 
+def test_huh_at_the_read_back_reads_it_again_instead_of_submitting(services, dispatcher):
+    """"啊？" comes out as affirm; asked as a question it is no yes."""
+    slots = {"complaint_content": "路灯坏了很久", "district": "海淀区", "contact_phone": "未提供",
+             "ticket_pending": True,
+             "last_answer": [{"text": "请您核对：诉求内容：路灯坏了很久", "custom": {"type": "ticket_confirm"}}]}
+    read_back = [{"event": "bot", "text": "请您核对", "data": {"custom": {"type": "ticket_confirm"}}}]
+    events = ActionHandleYesNo().run(dispatcher, make_tracker("啊？", "affirm", slots=slots,
+                                                              events=read_back), {})
+    assert events == [] and dispatcher.messages[0]["text"].startswith("请您核对")
+    from knowledge.tickets import list_tickets
+    assert list_tickets(services.records.engine) == ([], 0)
+    out = type(dispatcher)()
+    ActionHandleYesNo().run(out, make_tracker("嗯？", "affirm"), {})
+    assert out.messages[0]["text"] == "我们还没有开始问答。请说出您想咨询的事情。"
+
+
 def test_progress_check(services, dispatcher):
     form = ValidateProgressForm()
     tracker = make_tracker("x", "inform")
