@@ -24,6 +24,7 @@ FIELDS_BY_INTENT = {
     "ask_phone": ("phone",),
 }
 HUMAN_BUTTON = {"title": "转人工", "payload": "/request_human"}
+COMPLAIN_BUTTON = {"title": "反映问题或提建议", "payload": "/complain_or_suggest"}
 LEAVE_BUTTON = {"title": "留言给工作人员", "payload": "/leave_question"}
 LEAVE_HINT = "您可以说“留言”，把问题留给工作人员，答复后会联系您；"
 NONE_OF_THESE_BUTTON = {"title": "都不是", "payload": "都不是"}
@@ -152,7 +153,8 @@ def none_message(hotline: str) -> Dict[str, Any]:
 def out_of_scope_message(hotline: str) -> Dict[str, Any]:
     """A polite decline for questions outside public services."""
     return {"text": (f"这个问题不在政务服务范围内，我回答不了。办事方面的问题欢迎随时问我，"
-                     f"也可以拨打 {hotline} 热线。"), "custom": {"type": "out_of_scope"}}
+                     f"也可以拨打 {hotline} 热线。如果您是要反映问题或提建议，请说“投诉”，我帮您登记。"),
+            "buttons": [COMPLAIN_BUTTON], "custom": {"type": "out_of_scope"}}
 
 
 NOTHING_TO_REPEAT = "我们还没有开始问答。请说出您想咨询的事情。"

@@ -32,6 +32,9 @@ def test_unknown_question_declines_and_is_logged(services, dispatcher):
 def test_out_of_scope_is_declined_without_logging(services, dispatcher):
     ActionAnswerService().run(dispatcher, make_tracker("讲个笑话吧", "out_of_scope"), {})
     assert "不在政务服务范围" in dispatcher.messages[0]["text"]
+    # a complaint NLU took for small talk still finds its way to the request form
+    assert dispatcher.messages[0]["buttons"] == [{"title": "反映问题或提建议",
+                                                  "payload": "/complain_or_suggest"}]
     assert services.records.list_unanswered() == []
 
 
