@@ -12,7 +12,7 @@ from bench.dialogues import (Dialogue, check, follow_up_dialogues, load_dialogue
 
 BEHAVIOURS = {"answer", "clarify then choose", "follow-up fields", "repeat, slower, larger",
               "handoff", "complaint form", "progress check", "goodbye and thanks", "out of scope",
-              "bad input", "no-answer request"}
+              "bad input", "no-answer request", "cannot name the service"}
 FIELDS = {"materials", "steps", "time_limit", "fees", "place", "online_url", "conditions", "phone"}
 
 
