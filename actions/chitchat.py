@@ -8,15 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.kb_actions import FIELD_WORDS, search_and_respond
+from actions.kb_actions import names_a_service, search_and_respond
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def names_a_service(tracker: Tracker) -> bool:
-    """Whether the message names a service (not just a field word such as 收费)."""
-    return any(e.get("entity") in ("service", "department") and e.get("value") not in FIELD_WORDS
-               for e in tracker.latest_message.get("entities", []))
 
 
 class _Courtesy(Action):

@@ -47,7 +47,8 @@ def _service_words(tracker: Tracker) -> List[str]:
             and str(e.get("value", "")) not in FIELD_WORDS]
 
 
-def _has_service_entity(tracker: Tracker) -> bool:
+def names_a_service(tracker: Tracker) -> bool:
+    """Whether the message names a service (not just a field word such as 收费)."""
     return bool(_service_words(tracker))
 
 
@@ -225,7 +226,7 @@ class ActionAnswerField(Action):
             if result.decision != "answer" or result.candidates[0].id == entry["id"]:
                 return respond_with_entry(dispatcher, entry, fields)
             return search_and_respond(dispatcher, tracker, text, fields, result)
-        if _has_service_entity(tracker):
+        if names_a_service(tracker):
             return search_and_respond(dispatcher, tracker, text, fields)
         if not is_bare_follow_up(text):  # "养狗要办什么证": the words name something
             return search_and_respond(dispatcher, tracker, text, fields)
@@ -252,7 +253,7 @@ class ActionChooseOption(Action):
         text = tracker.latest_message.get("text") or ""
         option = next((e.get("value") for e in tracker.latest_message.get("entities", [])
                        if e.get("entity") == "option"), None)
-        asks_anew = option is None and not text.startswith("/") and _has_service_entity(tracker)
+        asks_anew = option is None and not text.startswith("/") and names_a_service(tracker)
         if not candidates:
             if asks_anew:  # nothing is on offer: "社保卡" taken for a choice is a question
                 return search_and_respond(dispatcher, tracker, text)

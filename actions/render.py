@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from knowledge.decide import Candidate
 from knowledge.index import SearchResult
 from knowledge.models import GUIDE_FIELDS, LIST_FIELDS
 from knowledge.schema import guide_fields
@@ -91,25 +90,35 @@ def field_message(entry: Mapping[str, Any], names: Sequence[str]) -> Dict[str, A
                                      "fields": present}}
 
 
-def candidates_message(result: SearchResult) -> Dict[str, Any]:
-    """Numbered candidates to choose from by tapping, typing "2" or saying "第二个"."""
-    items = [{"n": i, "id": c.id, "title": c.question} for i, c in enumerate(result.candidates, 1)]
+def _numbered(pairs: Sequence[Sequence[str]]
+              ) -> Tuple[List[Dict[str, Any]], str, List[Dict[str, str]]]:
+    """``(id, title)`` pairs as numbered items, their lines and their ``/choose_option`` buttons."""
+    items = [{"n": i, "id": entry_id, "title": title}
+             for i, (entry_id, title) in enumerate(pairs, 1)]
     lines = "\n".join(f"{it['n']}. {it['title']}" for it in items)
     buttons = [{"title": f"{it['n']}. {it['title']}",
                 "payload": "/choose_option" + json.dumps({"option": str(it["n"])})} for it in items]
-    buttons += [NONE_OF_THESE_BUTTON, HUMAN_BUTTON]
-    return {"text": f"您想问的是下面哪一个？请说序号或点选：\n{lines}", "buttons": buttons,
+    return items, lines, buttons
+
+
+def _offer(pairs: Sequence[Sequence[str]], lead: str) -> Dict[str, Any]:
+    """Numbered entries to choose from, then "都不是" and "转人工"."""
+    items, lines, buttons = _numbered(pairs)
+    return {"text": f"{lead}请说序号或点选：\n{lines}",
+            "buttons": buttons + [NONE_OF_THESE_BUTTON, HUMAN_BUTTON],
             "custom": {"type": "candidates", "candidates": items}}
+
+
+def candidates_message(result: SearchResult) -> Dict[str, Any]:
+    """Numbered candidates to choose from by tapping, typing "2" or saying "第二个"."""
+    return _offer([(c.id, c.question) for c in result.candidates], "您想问的是下面哪一个？")
 
 
 def field_offer_message(entries: Sequence[Mapping[str, Any]], fields: Sequence[str]) -> Dict[str, Any]:
     """A field question while entries are on offer ("在哪领"): which of them, the offer kept."""
     what = "、".join(LABELS[f] for f in fields) if fields else "办理方法"
-    offer = SearchResult("", "clarify", tuple(Candidate(str(e["id"]), 0.0, str(e["question"]))
-                                              for e in entries))
-    message = candidates_message(offer)
-    message["text"] = message["text"].replace("您想问的是下面哪一个？", f"您想问下面哪一项的{what}？", 1)
-    return message
+    return _offer([(str(e["id"]), str(e["question"])) for e in entries],
+                  f"您想问下面哪一项的{what}？")
 
 
 def topics_message(topics: Sequence[str], unknown: str = "") -> Dict[str, Any]:
@@ -124,11 +133,7 @@ def topics_message(topics: Sequence[str], unknown: str = "") -> Dict[str, Any]:
 
 def topic_entries_message(topic: str, entries: Sequence[Sequence[str]]) -> Dict[str, Any]:
     """A topic's common questions, numbered, chosen like an offer (by tap, "2" or "第二个")."""
-    items = [{"n": i, "id": entry_id, "title": title}
-             for i, (entry_id, title) in enumerate(entries, 1)]
-    lines = "\n".join(f"{it['n']}. {it['title']}" for it in items)
-    buttons = [{"title": f"{it['n']}. {it['title']}",
-                "payload": "/choose_option" + json.dumps({"option": str(it["n"])})} for it in items]
+    items, lines, buttons = _numbered(entries)
     return {"text": f"“{topic}”方面的常见问题，请说序号或点选：\n{lines}",
             "buttons": buttons + [HUMAN_BUTTON],
             "custom": {"type": "topic_entries", "topic": topic, "candidates": items}}
